@@ -1,0 +1,52 @@
+# physir — every target does its own set-up from a fresh clone.
+#   make demo   the main job: synthetic data -> every stage -> report (see README)
+#   make test   fresh venv, install, check the package is in sync with the notebooks, nbdev_test, count line
+#   make lab    JupyterLab on nbs/
+# GPU users: install your CUDA build of torch into .venv first, or run e.g.
+#   make test TORCH_SPEC="torch --index-url <your CUDA wheel index>"
+# pip keeps an already-installed torch because settings.ini asks only for torch>=2.1.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_SPEC ?= torch==2.13.0
+FLAGS ?=
+DEMO_SIZE ?= small
+DEMO_OUT ?= demo_output
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install demo test test-slow lab export clean-nbs docs-check
+
+$(VENV)/.installed: settings.ini setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# the package must equal what the notebooks export: a test run on a stale package would test the wrong code
+export: install
+	@before="$$(git status --porcelain 2>/dev/null)"; $(VENV)/bin/nbdev_export; \
+	after="$$(git status --porcelain 2>/dev/null)"; \
+	if [ "$$before" != "$$after" ]; then echo "nbdev_export changed the tree: physir/ was not in sync with nbs/:"; \
+	  diff <(echo "$$before") <(echo "$$after"); exit 1; fi; echo "nbdev_export: package in sync with notebooks"
+
+test: export
+	$(PY) tools/run_tests.py $(if $(FLAGS),--flags "$(FLAGS)")
+
+test-slow: export
+	$(PY) tools/run_tests.py --flags slow
+
+demo: install
+	$(VENV)/bin/physir_demo --size $(DEMO_SIZE) --out $(DEMO_OUT)
+
+lab: install
+	$(VENV)/bin/jupyter lab nbs/
+
+clean-nbs: install
+	$(VENV)/bin/nbdev_clean
+
+docs-check: install
+	$(PY) bench/docs_check.py
