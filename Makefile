@@ -15,7 +15,7 @@ DEMO_SIZE ?= small
 DEMO_OUT ?= demo_output
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install demo test test-slow lab export clean-nbs docs-check
+.PHONY: install demo test test-slow lab export clean-nbs docs-check readme
 
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,3 +50,6 @@ clean-nbs: install
 
 docs-check: install
 	$(PY) bench/docs_check.py
+
+readme: install
+	$(PY) tools/make_readme.py
