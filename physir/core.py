@@ -6,7 +6,7 @@
 __all__ = ['IMAGE_EXTS', 'seed_everything', 'get_device', 'autocast_dtype', 'atomic_write', 'load_image', 'load_infrared',
            'save_image', 'save_infrared', 'show_grid', 'ConfigError', 'load_config', 'config_to_dict', 'save_config']
 
-# %% ../nbs/00_core.ipynb #6904fcb3
+# %% ../nbs/00_core.ipynb #c0a2f074
 import os, random, tempfile, json, dataclasses, typing, types, contextlib
 from pathlib import Path
 import numpy as np
@@ -14,13 +14,13 @@ import torch
 import yaml
 from PIL import Image
 
-# %% ../nbs/00_core.ipynb #4af9fc08
+# %% ../nbs/00_core.ipynb #0475f47e
 def seed_everything(seed:int=0):
     "Seed Python, NumPy and torch (all devices) so a run repeats exactly."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
 
-# %% ../nbs/00_core.ipynb #f9f87204
+# %% ../nbs/00_core.ipynb #b8bfcd55
 def get_device(device:str|None=None # 'cuda', 'cuda:1', 'mps', 'cpu', or None for the best available
               )->torch.device:
     "The device to run on: `device` if given, else CUDA, else Apple MPS, else CPU."
@@ -35,7 +35,10 @@ def autocast_dtype(device)->torch.dtype|None:
     if device.type != 'cuda': return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
-# %% ../nbs/00_core.ipynb #0690367a
+# %% ../nbs/00_core.ipynb #6e8d733e
+def _umask()->int:
+    mask = os.umask(0); os.umask(mask); return mask
+
 @contextlib.contextmanager
 def atomic_write(path, mode:str='wb'):
     "Context manager yielding a file object; on success it replaces `path` atomically, on error `path` is untouched."
@@ -45,12 +48,13 @@ def atomic_write(path, mode:str='wb'):
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
 
-# %% ../nbs/00_core.ipynb #0216f4a4
+# %% ../nbs/00_core.ipynb #2ef14d66
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp')
 
 def _open_image(path)->Image.Image:
@@ -71,7 +75,7 @@ def load_image(path)->torch.Tensor:
     arr = np.asarray(img.convert('RGB'), dtype=np.float32) / 255.0
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
 
-# %% ../nbs/00_core.ipynb #a6760baa
+# %% ../nbs/00_core.ipynb #82eada95
 def _infrared_array(img:Image.Image, path)->np.ndarray:
     "Gray float array in [0,1] from an 8-bit, 16-bit or float infrared image."
     if img.mode in ('I;16', 'I;16B', 'I;16L'): return np.asarray(img, dtype=np.float32) / 65535.0
@@ -96,7 +100,7 @@ def load_infrared(path,
         arr = np.clip((arr - lo) / max(hi - lo, 1e-8), 0, 1)
     return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))[None]
 
-# %% ../nbs/00_core.ipynb #88f25898
+# %% ../nbs/00_core.ipynb #8a16d270
 def _to_numpy_hwc(img)->np.ndarray:
     if isinstance(img, torch.Tensor): img = img.detach().float().cpu().numpy()
     img = np.asarray(img, dtype=np.float32)
@@ -125,7 +129,7 @@ def save_infrared(ir, path, bits:int=16):
         raise ValueError(f"{path}: 16-bit infrared needs a .png or .tif/.tiff file")
     _save_pil(Image.fromarray(np.round(arr * 65535).astype(np.uint16)), path)
 
-# %% ../nbs/00_core.ipynb #38634e51
+# %% ../nbs/00_core.ipynb #a021bab4
 def show_grid(images, titles=None, ncols:int|None=None, cmaps=None, size:float=2.5, colorbar:bool=False, suptitle=None):
     "Show images in a grid; returns the matplotlib Figure. `cmaps` is one colour map or one per image."
     import matplotlib.pyplot as plt
@@ -146,7 +150,7 @@ def show_grid(images, titles=None, ncols:int|None=None, cmaps=None, size:float=2
     fig.tight_layout()
     return fig
 
-# %% ../nbs/00_core.ipynb #75f33b79
+# %% ../nbs/00_core.ipynb #3e78652a
 class ConfigError(ValueError):
     "A config file or override with an unknown key or a wrongly typed value."
 
@@ -193,7 +197,7 @@ def _check_value(key:str, value, tp):
         raise ConfigError(f"config key '{key}': expected a mapping, got {value!r}")
     return value
 
-# %% ../nbs/00_core.ipynb #9dd21211
+# %% ../nbs/00_core.ipynb #73eec937
 def _merge(cfg, values:dict, prefix:str=''):
     "Return a copy of dataclass `cfg` with `values` applied (recursing into nested dataclass fields)."
     fields = {f.name: f for f in dataclasses.fields(cfg)}
@@ -229,7 +233,7 @@ def _nest_dotted(overrides:dict)->dict:
         d[leaf] = v
     return out
 
-# %% ../nbs/00_core.ipynb #7fc90c94
+# %% ../nbs/00_core.ipynb #5c6508e4
 def load_config(cls, path=None, overrides:dict|None=None):
     "Build config dataclass `cls`: defaults ← YAML/JSON file at `path` ← `overrides` (None values ignored, dotted keys nest)."
     cfg = cls()

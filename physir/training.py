@@ -6,16 +6,16 @@
 __all__ = ['capture_rng_state', 'restore_rng_state', 'save_checkpoint', 'load_checkpoint', 'TrainLogger', 'NonFiniteGuard',
            'make_accelerator']
 
-# %% ../nbs/05a_training.ipynb #d499413f
+# %% ../nbs/05a_training.ipynb #c8f426e6
 import json, os, random, shutil, tempfile, time, math, csv
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
 from safetensors.torch import save_model, load_model
-from .core import atomic_write
+from .core import atomic_write, _umask
 
-# %% ../nbs/05a_training.ipynb #a0c9eb2c
+# %% ../nbs/05a_training.ipynb #ee52ec90
 def capture_rng_state()->dict:
     "JSON-ready states of Python's, NumPy's and torch's CPU generators (and CUDA's if present)."
     py = random.getstate(); npst = np.random.get_state()
@@ -34,11 +34,12 @@ def restore_rng_state(state:dict):
     if 'cuda' in state and torch.cuda.is_available() and len(state['cuda']) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all([torch.tensor(s, dtype=torch.uint8) for s in state['cuda']])
 
-# %% ../nbs/05a_training.ipynb #a132ff25
+# %% ../nbs/05a_training.ipynb #bab6de07
 def save_checkpoint(directory, models:dict, optimizer=None, scheduler=None, state:dict|None=None)->Path:
     "Write models (safetensors), optimizer/scheduler states, RNG states and `state` (JSON) to folder `directory`, atomically."
     directory = Path(directory); directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{directory.name}.', suffix='.tmp', dir=directory.parent))
+    os.chmod(tmp, 0o777 & ~_umask())   # mkdtemp makes 0700 folders
     try:
         for name, model in models.items(): save_model(model, str(tmp/f'{name}.safetensors'))
         if optimizer is not None: torch.save(optimizer.state_dict(), tmp/'optimizer.pt')
@@ -54,7 +55,7 @@ def save_checkpoint(directory, models:dict, optimizer=None, scheduler=None, stat
         shutil.rmtree(tmp, ignore_errors=True); raise
     return directory
 
-# %% ../nbs/05a_training.ipynb #0ee25c5a
+# %% ../nbs/05a_training.ipynb #d13ce6d4
 def load_checkpoint(directory, models:dict, optimizer=None, scheduler=None, strict:bool=True, restore_rng:bool=True)->dict:
     "Load a `save_checkpoint` folder into `models` (and optimizer/scheduler); returns its `state` dict."
     directory = Path(directory)
@@ -74,7 +75,7 @@ def load_checkpoint(directory, models:dict, optimizer=None, scheduler=None, stri
     if restore_rng and (directory/'rng.json').exists(): restore_rng_state(json.loads((directory/'rng.json').read_text()))
     return state
 
-# %% ../nbs/05a_training.ipynb #2505331a
+# %% ../nbs/05a_training.ipynb #1db6252c
 class TrainLogger:
     "Scalars to TensorBoard (`log_dir`) and, if `csv_path` is given, to a CSV file; only on the main process."
     def __init__(self, log_dir=None, csv_path=None, enabled:bool=True):
@@ -106,7 +107,7 @@ class TrainLogger:
     def close(self):
         if self.writer is not None: self.writer.close()
 
-# %% ../nbs/05a_training.ipynb #7acabd57
+# %% ../nbs/05a_training.ipynb #93d3ae09
 class NonFiniteGuard:
     "Skip steps whose loss is NaN/inf; raise `FloatingPointError` after `max_consecutive` in a row."
     def __init__(self, max_consecutive:int=5): self.max_consecutive, self.skipped, self.consecutive = max_consecutive, 0, 0
@@ -121,7 +122,7 @@ class NonFiniteGuard:
                                      "clipping or check the data for NaN/inf")
         return False
 
-# %% ../nbs/05a_training.ipynb #16164b55
+# %% ../nbs/05a_training.ipynb #fdff7682
 def make_accelerator(mixed_precision:str='auto', cpu:bool=False, log_dir=None, gradient_accumulation_steps:int=1):
     "An `accelerate.Accelerator` for physir trainers (one CPU, one GPU, or many processes under `accelerate launch`)."
     from accelerate import Accelerator
