@@ -5,18 +5,22 @@
 # %% auto #0
 __all__ = ['DECOMPOSITION_KEYS', 'psnr_per_image', 'psnr', 'ssim_per_image', 'ssim', 'lpips_unavailable', 'lpips_per_image',
            'lpips_score', 'fid_unavailable', 'fid_score', 'spearman_rho', 'normalized_mutual_info',
-           'decomposition_image_scores', 'decomposition_scores', 'evaluate_decomposition', 'evaluate_dirs',
-           'n_problems', 'format_report', 'save_report', 'physir_evaluate']
+           'decomposition_image_scores', 'decomposition_scores', 'evaluate_decomposition', 'luminance_decomposition',
+           'evaluate_luminance_baseline', 'evaluate_dirs', 'n_problems', 'format_report', 'save_report',
+           'physir_evaluate']
 
-# %% ../nbs/14_metrics.ipynb #8a5b0cb6
+# %% ../nbs/14_metrics.ipynb #68f81dbe
 import functools, json, math, sys
 from pathlib import Path
 import torch
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 from fastcore.script import call_parse, store_true
 from .core import IMAGE_EXTS, atomic_write, get_device, load_infrared
+import torch.nn.functional as F
+from .decomposition import DecompositionOutput
+from .pseudo_labels import luminance
 
-# %% ../nbs/14_metrics.ipynb #ce3dd5fc
+# %% ../nbs/14_metrics.ipynb #b4a1da11
 def _as_images(x, name:str)->torch.Tensor:
     "`x` as a float32 CPU batch `[B,C,H,W]`; accepts `[H,W]`, `[C,H,W]` or `[B,C,H,W]` tensors or arrays."
     x = torch.as_tensor(x)
@@ -36,27 +40,27 @@ def psnr_per_image(pred, target, data_range:float=1.0)->torch.Tensor:
     p, t = _image_pair(pred, target)
     return peak_signal_noise_ratio(p, t, data_range=data_range, dim=(1, 2, 3), reduction='none')
 
-# %% ../nbs/14_metrics.ipynb #654ff9be
+# %% ../nbs/14_metrics.ipynb #3381d77c
 def psnr(pred, target,
          data_range:float=1.0 # max - min of the value range (1.0 for images in [0,1])
         )->float:
     "PSNR in dB, `10·log10(data_range² / MSE)`, via torchmetrics; for a batch the mean of the per-image PSNRs."
     return float(psnr_per_image(pred, target, data_range).mean())
 
-# %% ../nbs/14_metrics.ipynb #99fc7a68
+# %% ../nbs/14_metrics.ipynb #7a9b5a00
 def ssim_per_image(pred, target, data_range:float=1.0)->torch.Tensor:
     "SSIM (Gaussian window 11, σ=1.5) of each image of a batch, `[B]`."
     p, t = _image_pair(pred, target)
     return structural_similarity_index_measure(p, t, data_range=data_range, reduction='none').reshape(-1)
 
-# %% ../nbs/14_metrics.ipynb #7fd27963
+# %% ../nbs/14_metrics.ipynb #1bec6fcf
 def ssim(pred, target,
          data_range:float=1.0 # max - min of the value range (1.0 for images in [0,1])
         )->float:
     "SSIM in [-1, 1] (1 = identical), via torchmetrics; for a batch the mean of the per-image SSIMs."
     return float(ssim_per_image(pred, target, data_range).mean())
 
-# %% ../nbs/14_metrics.ipynb #ebfa68a3
+# %% ../nbs/14_metrics.ipynb #619dd036
 def _hub_checkpoint(url:str)->Path:
     "Where `torch.hub.load_state_dict_from_url` keeps (or would keep) the file downloaded from `url`."
     return Path(torch.hub.get_dir())/'checkpoints'/url.split('?')[0].rsplit('/', 1)[-1]
@@ -82,7 +86,7 @@ def lpips_unavailable(net_type:str='alex')->str|None:
     if not ckpt.exists(): return f"the {arch} ImageNet weights are not in {ckpt.parent} (they come from {url})"
     return None
 
-# %% ../nbs/14_metrics.ipynb #d2ae13d2
+# %% ../nbs/14_metrics.ipynb #c74d91c8
 @functools.lru_cache(maxsize=None)
 def _lpips_metric(net_type:str):
     from torchmetrics.image.lpip import LearnedPerceptualImagePatchSimilarity
@@ -106,13 +110,13 @@ def lpips_per_image(pred, target, net_type:str='alex')->torch.Tensor|None:
     print(f"LPIPS skipped: {why}")
     return None
 
-# %% ../nbs/14_metrics.ipynb #cf18c427
+# %% ../nbs/14_metrics.ipynb #b57550b5
 def lpips_score(pred, target, net_type:str='alex')->float|None:
     "LPIPS through torchmetrics for images in [0,1] (mean over a batch); `None` when its weights aren't on disk."
     scores = lpips_per_image(pred, target, net_type)
     return None if scores is None else float(scores.mean())
 
-# %% ../nbs/14_metrics.ipynb #378d95bd
+# %% ../nbs/14_metrics.ipynb #63f58767
 _INCEPTION_FILE = 'weights-inception-2015-12-05-6726825d.pth'  # torch-fidelity's FID InceptionV3 weights
 
 def fid_unavailable(weights_path=None)->str|None:
@@ -124,7 +128,7 @@ def fid_unavailable(weights_path=None)->str|None:
     if not ckpt.exists(): return f"the InceptionV3 weights are not at {ckpt} (they come from {url})"
     return None
 
-# %% ../nbs/14_metrics.ipynb #49818c6e
+# %% ../nbs/14_metrics.ipynb #4910951a
 def _image_list(x, name:str)->list[torch.Tensor]:
     "A batch or a list of images (sizes may differ) as a list of `[1,C,H,W]` tensors."
     if isinstance(x, (list, tuple)): return [_as_images(o, f"{name}[{i}]") for i, o in enumerate(x)]
@@ -151,7 +155,7 @@ def fid_score(pred, target,
     print(f"FID skipped: {why}")
     return None
 
-# %% ../nbs/14_metrics.ipynb #e513c1cf
+# %% ../nbs/14_metrics.ipynb #5ee74723
 def _average_ranks(x:torch.Tensor)->torch.Tensor:
     "1-based ranks of a 1-D tensor; ties share the mean of their ranks (scipy's `rankdata(method='average')`)."
     sorted_x, order = torch.sort(x, stable=True)
@@ -175,7 +179,7 @@ def spearman_rho(a, b)->float:
     denom = math.sqrt(float((ra * ra).sum()) * float((rb * rb).sum()))
     return float((ra * rb).sum()) / denom if denom > 0 else math.nan
 
-# %% ../nbs/14_metrics.ipynb #2537c3ab
+# %% ../nbs/14_metrics.ipynb #a74e2354
 def _entropy(counts:torch.Tensor, n:int)->float:
     p = counts[counts > 0].double() / n
     return float(-(p * p.log()).sum())
@@ -201,7 +205,7 @@ def normalized_mutual_info(pred_ids, true_ids)->float:
     if mi <= 0 or norm <= 0: return 0.0
     return min(mi / norm, 1.0)
 
-# %% ../nbs/14_metrics.ipynb #4ff00160
+# %% ../nbs/14_metrics.ipynb #59e67044
 DECOMPOSITION_KEYS = ('rho', 'nmi', 'fusion_psnr', 'fusion_ssim')
 
 def _per_image(x:torch.Tensor, n:int, name:str)->torch.Tensor:
@@ -241,17 +245,17 @@ def decomposition_image_scores(output, batch:dict)->dict[str, list]:
         scores['nmi'] = [normalized_mutual_info(ids[i], material[i]) for i in range(n)]
     return scores
 
-# %% ../nbs/14_metrics.ipynb #7fde5fce
+# %% ../nbs/14_metrics.ipynb #d58d1d37
 def decomposition_scores(output, batch:dict)->dict:
     "Mean per-image `rho`, `nmi`, `fusion_psnr` (dB) and `fusion_ssim` of one batch of Stage 1 outputs against ground truth."
     return {k: _mean(v) for k, v in decomposition_image_scores(output, batch).items()}
 
-# %% ../nbs/14_metrics.ipynb #3da3aca9
+# %% ../nbs/14_metrics.ipynb #3702916c
 def evaluate_decomposition(net, loader, device=None, max_batches:int|None=None)->dict:
-    "Scores of `net` (rgb → `DecompositionOutput`) over a loader of scenes: per-image scores averaged over all images, plus `n_images`."
-    device = get_device(device)
-    was_training = net.training
-    net.to(device).eval()
+    "Scores of `net` (rgb → `DecompositionOutput`, a module or any callable) over a loader of scenes: per-image scores averaged over all images, plus `n_images`."
+    device = get_device(device) if isinstance(net, torch.nn.Module) else torch.device('cpu')
+    is_module = isinstance(net, torch.nn.Module)
+    if is_module: was_training = net.training; net.to(device).eval()
     collected, n_images = {k: [] for k in DECOMPOSITION_KEYS}, 0
     try:
         with torch.no_grad():
@@ -260,11 +264,25 @@ def evaluate_decomposition(net, loader, device=None, max_batches:int|None=None)-
                 scores = decomposition_image_scores(net(batch['rgb'].to(device)), batch)
                 for k in DECOMPOSITION_KEYS: collected[k] += scores[k]
                 n_images += len(scores['fusion_psnr'])
-    finally: net.train(was_training)
+    finally:
+        if is_module: net.train(was_training)
     if n_images == 0: raise ValueError("evaluate_decomposition: the loader yielded no images")
     return {**{k: _mean(v) for k, v in collected.items()}, 'n_images': n_images}
 
-# %% ../nbs/14_metrics.ipynb #0e8ee9a0
+# %% ../nbs/14_metrics.ipynb #5d6cc6b3
+def luminance_decomposition(rgb:torch.Tensor, num_classes:int=32)->DecompositionOutput:
+    "The no-training baseline as a `DecompositionOutput`: luminance is intensity and fusion; its `num_classes` bins are material."
+    lum = luminance(rgb).clamp(0, 1)
+    ids = (lum[:, 0] * num_classes).long().clamp_max(num_classes - 1)
+    zeros = torch.zeros_like(lum)
+    return DecompositionOutput(intensity=lum, material_logits=F.one_hot(ids, num_classes).permute(0, 3, 1, 2).float(),
+                               context=zeros, emissivity=torch.ones_like(lum), environment=zeros, fusion=lum)
+
+def evaluate_luminance_baseline(loader, num_classes:int=32)->dict:
+    "`evaluate_decomposition` for the luminance baseline: per-image scores averaged over `loader`, plus `n_images`."
+    return evaluate_decomposition(lambda rgb: luminance_decomposition(rgb, num_classes), loader)
+
+# %% ../nbs/14_metrics.ipynb #be2c5e8e
 _IMAGE_SUFFIXES = {e.lower() if e.startswith('.') else f'.{e.lower()}' for e in IMAGE_EXTS}
 
 def _index_dir(directory:Path, suffixes)->tuple[dict, list, list]:
@@ -350,12 +368,12 @@ def evaluate_dirs(pred_dir, ref_dir,
             'n_pairs': len(rows), 'mean': {k: _mean(r.get(k) for r in rows) for k in keys}, 'fid': fid,
             'per_image': rows, 'problems': problems, 'ignored': {'pred': ign_pred, 'ref': ign_ref}, 'skipped': skipped}
 
-# %% ../nbs/14_metrics.ipynb #e595857d
+# %% ../nbs/14_metrics.ipynb #d5ce6c86
 def n_problems(report:dict)->int:
     "How many files or pairs `evaluate_dirs` could not compare."
     return sum(len(v) for v in report['problems'].values())
 
-# %% ../nbs/14_metrics.ipynb #6e5aa461
+# %% ../nbs/14_metrics.ipynb #3eddd520
 _COLUMNS = {'psnr': 'PSNR dB', 'ssim': 'SSIM', 'lpips': 'LPIPS', 'rho_temperature': 'ρ(pred,T)', 'rho_temperature_ref': 'ρ(ref,T)'}
 _PROBLEM_TITLES = {'missing_in_ref': 'no reference for', 'missing_in_pred': 'no prediction for', 'ambiguous': 'ambiguous (same stem)',
                    'unreadable': 'unreadable', 'size_mismatch': 'size mismatch', 'missing_gt': 'no ground truth for'}
@@ -386,7 +404,7 @@ def format_report(report:dict, max_rows:int=20)->str:
         if names: lines.append(f"ignored in {side} (not an image extension): {', '.join(names)}")
     return '\n'.join(lines)
 
-# %% ../nbs/14_metrics.ipynb #fe5f53e8
+# %% ../nbs/14_metrics.ipynb #ab6cb7bd
 def _strict_json(x):
     if isinstance(x, float) and not math.isfinite(x): return 'nan' if math.isnan(x) else ('inf' if x > 0 else '-inf')
     if isinstance(x, dict): return {k: _strict_json(v) for k, v in x.items()}
@@ -399,7 +417,7 @@ def save_report(report:dict, path)->Path:
     with atomic_write(path, 'w') as f: json.dump(_strict_json(report), f, indent=2, allow_nan=False)
     return path
 
-# %% ../nbs/14_metrics.ipynb #4fc262f8
+# %% ../nbs/14_metrics.ipynb #a096315b
 @call_parse
 def physir_evaluate(
     pred:str=None, # folder of predicted (generated) infrared images
