@@ -1,0 +1,117 @@
+#!/usr/bin/env python
+"""Stage 1 quality against ground truth: train the decomposition network for a fixed CPU budget on synthetic
+scenes, then score it on held-out scenes next to two baselines measured in the same run.
+
+    python bench/decomposition_quality.py                      # 300 s of CPU time, 128 px, resnet18
+    python bench/decomposition_quality.py --budget_s 60 --material_method kmeans
+    python bench/decomposition_quality.py --clock wall         # 300 s of wall-clock time instead
+
+The budget counts this process's CPU time by default, so a run on a machine shared with other jobs trains as
+much as one on an idle machine (and takes longer); both CPU and wall seconds are printed.
+
+Scores (mean over held-out images, see `physir.metrics.decomposition_scores`):
+  rho   Spearman ρ(intensity, true temperature)      floor ≥ 0.85 and above the luminance baseline
+  nmi   NMI(argmax material, true material ids)      floor ≥ 0.40
+  psnr  fusion IR_hat vs the IR image (dB)           floor ≥ 24 dB
+  ssim  fusion IR_hat vs the IR image
+Baselines: RGB luminance used as intensity (and as IR_hat; material = luminance quantised into K bins), and the
+untrained network (same initial weights as the trained one). Also printed: the share of a training step spent
+outside the model (batch loading + pseudo-labels), target ≤ 20 %.
+The decomposition only *resembles* temperature and material classes; these scores measure that resemblance."""
+import os, shutil, sys, tempfile, time
+from pathlib import Path
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from fastcore.script import call_parse
+from physir.data import write_synthetic_dataset, PairedThermalDataset
+from physir.decomposition import DecompositionOutput
+from physir.metrics import evaluate_decomposition, decomposition_scores
+from physir.pseudo_labels import luminance
+from physir.train_decomposition import DecompTrainConfig, DecompositionTrainer
+
+FLOORS = dict(rho=0.85, nmi=0.40, fusion_psnr=24.0)
+
+def luminance_output(rgb:torch.Tensor, num_classes:int)->DecompositionOutput:
+    "RGB luminance as intensity and as IR_hat; material = luminance quantised into `num_classes` equal bins."
+    lum = luminance(rgb).clamp(0, 1)
+    ids = (lum[:, 0] * num_classes).long().clamp_max(num_classes - 1)
+    logits = F.one_hot(ids, num_classes).permute(0, 3, 1, 2).float()
+    zeros = torch.zeros_like(lum)
+    return DecompositionOutput(intensity=lum, material_logits=logits, context=zeros.expand(-1, 8, -1, -1),
+                               emissivity=torch.ones_like(lum), environment=zeros, fusion=lum)
+
+def luminance_scores(loader, num_classes:int)->dict:
+    "Per-image scores of the luminance baseline, averaged over `loader` like `evaluate_decomposition`."
+    sums, n = {}, 0
+    for batch in loader:
+        b = batch['rgb'].shape[0]
+        for k, v in decomposition_scores(luminance_output(batch['rgb'], num_classes), batch).items(): sums[k] = sums.get(k, 0.) + v * b
+        n += b
+    return {k: v / n for k, v in sums.items()}
+
+def _fmt(v, digits=3): return '   n/a' if v is None else f"{v:6.{digits}f}"
+
+@call_parse
+def main(budget_s:float=300,         # training budget in seconds (checked between steps), on the `clock` below
+         clock:str='cpu',            # 'cpu': this process's CPU time (fair when other jobs share the cores); 'wall'
+         image_size:int=128,
+         n_train:int=96,             # synthetic training scenes
+         n_val:int=24,               # held-out scenes (scored)
+         batch_size:int=4,
+         learning_rate:float=1e-3,
+         backbone:str='resnet18',
+         material_method:str='simple',
+         seed:int=0,
+         max_steps:int=None,         # also stop after this many steps (for exploring; the floors are judged on the time budget)
+         threads:int=1,              # torch CPU threads; 1 keeps CPU time = work done (idle OpenMP threads spin on busy cores)
+         workdir:str=None,           # keep data/checkpoints/logs here (default: a temporary folder, removed)
+        ):
+    "Train Stage 1 for a fixed budget on synthetic scenes; print ground-truth scores next to baselines."
+    torch.set_num_threads(threads)
+    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix='physir_bench_decomp_'))
+    t0 = time.perf_counter()
+    root = write_synthetic_dataset(work/'data', n_train, n_val, size=image_size, seed=seed)
+    t_data = time.perf_counter() - t0
+    cfg = DecompTrainConfig(train_data=str(Path(root)/'train'), val_data=str(Path(root)/'val'), image_size=image_size,
+                            backbone=backbone, batch_size=batch_size, num_epochs=10_000, learning_rate=learning_rate,
+                            max_time_s=budget_s, time_clock=clock, max_steps=max_steps, material_method=material_method, num_workers=0, seed=seed,
+                            val_interval=10**6, save_every=10**6, log_interval=10, mixed_precision='no', cpu=True,
+                            log_dir=str(work/'logs'), checkpoint_dir=str(work/'checkpoints'), vis_dir=str(work/'vis'))
+    t0 = time.perf_counter()
+    trainer = DecompositionTrainer(cfg)
+    t_setup = time.perf_counter() - t0
+    val_loader = DataLoader(PairedThermalDataset(root, split='val', image_size=image_size, augment=False), batch_size=8)
+    untrained = evaluate_decomposition(trainer.model, val_loader, device='cpu')
+    lum = luminance_scores(val_loader, cfg.num_material_classes)
+    cpu0 = time.process_time()
+    summary = trainer.fit()
+    cpu_s = time.process_time() - cpu0
+    trained = evaluate_decomposition(trainer.model, val_loader, device='cpu')
+    steps, secs = summary['step'], summary['seconds']
+
+    print(f"physir Stage 1 decomposition quality  ({backbone}, {image_size} px, material_method={material_method}, "
+          f"lr={learning_rate:g}, batch {batch_size})")
+    print(f"machine: {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()} (cores shared with other jobs: timings as measured)")
+    print(f"data: {n_train} train / {n_val} held-out synthetic scenes, written in {t_data:.1f} s; setup (labels fit, model) {t_setup:.1f} s")
+    print(f"training: {steps} steps ({steps * batch_size} images, {steps * batch_size / n_train:.1f} epochs) in {cpu_s:.0f} s CPU / "
+          f"{secs:.0f} s wall (budget {budget_s:g} s {clock}), {secs / max(steps, 1):.2f} s/step wall, "
+          f"{summary['nonfinite_skipped']} non-finite steps skipped")
+    print()
+    print(f"{'held-out scores':<24} {'rho':>7} {'nmi':>7} {'psnr dB':>8} {'ssim':>7}")
+    for name, s in (('luminance baseline', lum), ('untrained net', untrained), ('trained net', trained)):
+        print(f"{name:<24} {_fmt(s['rho']):>7} {_fmt(s['nmi']):>7} {_fmt(s['fusion_psnr'], 2):>8} {_fmt(s['fusion_ssim']):>7}")
+    print()
+    checks = [('rho >= 0.85', trained['rho'] is not None and trained['rho'] >= FLOORS['rho']),
+              ('rho > luminance rho', trained['rho'] is not None and lum['rho'] is not None and trained['rho'] > lum['rho']),
+              ('fusion PSNR >= 24 dB', trained['fusion_psnr'] >= FLOORS['fusion_psnr']),
+              ('material NMI >= 0.4', trained['nmi'] is not None and trained['nmi'] >= FLOORS['nmi'])]
+    share = summary['outside_model_share']; t = trainer.times
+    checks.append(('outside-model share <= 20 %', share <= 0.20))
+    print(f"step time: data {t['data']:.1f} s + pseudo-labels {t['labels']:.1f} s + model {t['model']:.1f} s "
+          f"-> outside-model share {100 * share:.1f} %")
+    print(f"ratio trained/untrained: rho x{trained['rho'] / untrained['rho'] if untrained['rho'] else float('nan'):.2f}, "
+          f"psnr {trained['fusion_psnr'] - untrained['fusion_psnr']:+.2f} dB; trained vs luminance rho {trained['rho'] - lum['rho']:+.3f}")
+    for name, ok in checks: print(f"  [{'PASS' if ok else 'FAIL'}] {name}")
+    if not workdir: shutil.rmtree(work, ignore_errors=True)
+    raise SystemExit(0 if all(ok for _, ok in checks) else 1)
