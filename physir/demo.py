@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['DEMO_PRESETS', 'STAGES', 'DemoPreset', 'ReportSection', 'write_report', 'scene_preview', 'stage_data', 'read_scalars',
-           'plot_curves', 'stage_decomposition', 'predict_split', 'ir_scores', 'comparison_figure',
+           'plot_curves', 'stage_decomposition', 'stage_flux', 'predict_split', 'ir_scores', 'comparison_figure',
            'stage1_maps_figure', 'run_demo', 'physir_demo']
 
-# %% ../nbs/17_demo.ipynb #87ec231c
+# %% ../nbs/17_demo.ipynb #be76fcae
 import dataclasses, html, json, time, base64, io
 from pathlib import Path
 import numpy as np
@@ -20,9 +20,11 @@ from .data import write_synthetic_dataset, PairedThermalDataset
 from .pseudo_labels import luminance
 from .train_decomposition import DecompTrainConfig, DecompositionTrainer
 from .decomposition import DecompositionNet
+from .train_flux import FluxTrainConfig, train_flux, load_flux_checkpoint
+import torch.nn.functional as F
 from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_per_image, ssim_per_image, spearman_rho
 
-# %% ../nbs/17_demo.ipynb #221e903c
+# %% ../nbs/17_demo.ipynb #450e70a3
 @dataclasses.dataclass
 class DemoPreset:
     "How big a demo run is: dataset size, image size (pixels) and the per-stage training budgets."
@@ -32,14 +34,20 @@ class DemoPreset:
     n_preview:int = 4           # held-out scenes shown in the report
     stage1_seconds:float = 150  # Stage 1 training budget (wall clock)
     stage1_lr:float = 1e-3
+    flux_size:int = 64          # FLUX stage image size (each diptych half); predictions are resized to image_size
+    flux_steps:int = 40         # FLUX LoRA/adapter training steps (batch 4)
+    flux_vae_steps:int = 40     # steps fitting the tiny VAE to the training images
+    flux_sampling_steps:int = 8 # FluxFillPipeline steps per generated image
 
 DEMO_PRESETS = {
-    'tiny':   DemoPreset(n_train=12, n_val=4, image_size=64, n_preview=2, stage1_seconds=8),
+    'tiny':   DemoPreset(n_train=12, n_val=4, image_size=64, n_preview=2, stage1_seconds=8, flux_size=32, flux_steps=2,
+                         flux_vae_steps=2, flux_sampling_steps=2),
     'small':  DemoPreset(),
-    'medium': DemoPreset(n_train=256, n_val=32, image_size=128, n_preview=6, stage1_seconds=600),
+    'medium': DemoPreset(n_train=256, n_val=32, image_size=128, n_preview=6, stage1_seconds=600, flux_size=128,
+                         flux_steps=400, flux_vae_steps=200, flux_sampling_steps=16),
 }
 
-# %% ../nbs/17_demo.ipynb #f1cd5f86
+# %% ../nbs/17_demo.ipynb #581ab9d8
 @dataclasses.dataclass
 class ReportSection:
     title:str
@@ -63,7 +71,7 @@ def _table_html(rows):
     body = ''.join('<tr>' + ''.join(f'<td>{html.escape(_fmt(r.get(k)))}</td>' for k in keys) + '</tr>' for r in rows)
     return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
-# %% ../nbs/17_demo.ipynb #140c151e
+# %% ../nbs/17_demo.ipynb #f68caef9
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
         "img{max-width:100%;border:1px solid #ddd;margin:.4em 0}table{border-collapse:collapse;margin:.6em 0}"
         "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}"
@@ -88,7 +96,7 @@ def write_report(out_dir, sections:list, title:str='physir demo report', note:st
     with atomic_write(out_dir/'report.html', 'w') as f: f.write(page)
     return out_dir/'report.html'
 
-# %% ../nbs/17_demo.ipynb #3ff10288
+# %% ../nbs/17_demo.ipynb #1f664619
 def scene_preview(dataset, n:int, path, size:float=1.8)->Path:
     "Save a grid: one row per scene, columns RGB | IR | temperature (K) | emissivity | material."
     import matplotlib; import matplotlib.pyplot as plt
@@ -108,7 +116,7 @@ def scene_preview(dataset, n:int, path, size:float=1.8)->Path:
     with atomic_write(path) as f: f.write(buf.getvalue())
     return path
 
-# %% ../nbs/17_demo.ipynb #e62988f8
+# %% ../nbs/17_demo.ipynb #2cb16f33
 def stage_data(out_dir, preset:DemoPreset, seed:int=0):
     "Write (or reuse) the synthetic dataset and its preview; returns (dataset root, ReportSection)."
     out_dir = Path(out_dir); t0 = time.time()
@@ -120,7 +128,7 @@ def stage_data(out_dir, preset:DemoPreset, seed:int=0):
             "environment radiance and material map.")
     return root, ReportSection('Synthetic scenes with ground truth', text, ['scenes.png'])
 
-# %% ../nbs/17_demo.ipynb #9ff8dbeb
+# %% ../nbs/17_demo.ipynb #dab3b5e9
 def read_scalars(log_dir, tags=None)->dict:
     "{tag: (steps, values)} from the TensorBoard event files under `log_dir` (all tags, or those in `tags`)."
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -144,7 +152,7 @@ def plot_curves(curves:dict, path, title:str='')->Path:
     with atomic_write(path) as f: f.write(buf.getvalue())
     return Path(path)
 
-# %% ../nbs/17_demo.ipynb #949b9fb6
+# %% ../nbs/17_demo.ipynb #4573b102
 def _decomp_row(name, s): return {'method': name, 'ρ(intensity, T)': s['rho'], 'NMI(material)': s['nmi'],
                                   'fusion PSNR (dB)': s['fusion_psnr'], 'fusion SSIM': s['fusion_ssim']}
 
@@ -173,7 +181,30 @@ def stage_decomposition(out_dir, root, preset:DemoPreset, seed:int=0):
             "held-out scenes. The maps resemble temperature, emissivity and environment; they are not a physical inversion.")
     return net, Path(cfg.checkpoint_dir)/'best_model', ReportSection('Stage 1: decomposition', text, ['curves_stage1.png'], rows)
 
-# %% ../nbs/17_demo.ipynb #0577677e
+# %% ../nbs/17_demo.ipynb #7370c6e2
+def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:int=0):
+    "Train the tiny decomposition-guided FLUX-Fill; returns (rgb → IR function, ReportSection)."
+    out_dir, root = Path(out_dir), Path(root)
+    cfg = FluxTrainConfig(train_data=str(root/'train'), val_data=str(root/'val'), image_size=preset.flux_size, tiny=True,
+                          tiny_vae_steps=preset.flux_vae_steps, decomposition_checkpoint=str(decomposition_checkpoint),
+                          batch_size=4, max_steps=preset.flux_steps, learning_rate=1e-3, lr_warmup_steps=5, num_workers=0,
+                          mixed_precision='no', seed=seed, log_interval=5, sample_every=10**6, save_every=10**6,
+                          num_inference_steps=preset.flux_sampling_steps, log_dir=str(out_dir/'logs'/'flux'),
+                          checkpoint_dir=str(out_dir/'checkpoints'/'flux'), vis_dir=str(out_dir/'visualizations'/'flux'))
+    summary = train_flux(cfg)
+    model = load_flux_checkpoint(cfg.checkpoint_dir).eval()
+    def generate(rgb):
+        small = F.interpolate(rgb, size=(preset.flux_size,) * 2, mode='area')
+        ir = model.generate(small, num_inference_steps=preset.flux_sampling_steps, seed=seed)
+        return F.interpolate(ir, size=rgb.shape[-2:], mode='bilinear', align_corners=False)
+    curves = read_scalars(cfg.log_dir); curves = {k: v for k, v in curves.items() if k.startswith('train/') and 'loss' in k}
+    plot_curves(curves, out_dir/'curves_flux.png', 'Stage 2 flow-matching loss')
+    text = (f"Tiny FLUX.1-Fill (FluxTransformer2DModel + AutoencoderKL), guidance '{cfg.guidance}', LoRA rank {cfg.lora_rank}; "
+            f"{summary['step']} steps of batch 4 at {preset.flux_size} px in {summary['seconds']:.0f} s; sampled with "
+            f"FluxFillPipeline in {preset.flux_sampling_steps} steps. Checkpoint: {summary['checkpoint']}.")
+    return generate, ReportSection('Stage 2: decomposition-guided FLUX.1-Fill', text, ['curves_flux.png'])
+
+# %% ../nbs/17_demo.ipynb #3e74a5e4
 @torch.no_grad()
 def predict_split(method, dataset, batch_size:int=8)->torch.Tensor:
     "Run `method` (rgb [B,3,H,W] → IR [B,1,H,W]) over `dataset`; returns [N,1,H,W] on the CPU."
@@ -203,7 +234,7 @@ def comparison_figure(dataset, predictions:dict, n:int, path, size:float=1.6)->P
     with atomic_write(path) as f: f.write(buf.getvalue())
     return Path(path)
 
-# %% ../nbs/17_demo.ipynb #a5c0978b
+# %% ../nbs/17_demo.ipynb #066f64be
 def stage1_maps_figure(net, dataset, n:int, path, size:float=1.6)->Path:
     "Rows = held-out scenes; columns = RGB | intensity | material | emissivity ε | environment X | fusion | true IR."
     import matplotlib.pyplot as plt
@@ -223,8 +254,8 @@ def stage1_maps_figure(net, dataset, n:int, path, size:float=1.6)->Path:
     with atomic_write(path) as f: f.write(buf.getvalue())
     return Path(path)
 
-# %% ../nbs/17_demo.ipynb #4a985503
-STAGES = ('data', 'stage1')
+# %% ../nbs/17_demo.ipynb #86b1779d
+STAGES = ('data', 'stage1', 'flux')
 
 def _gray(rgb): return luminance(rgb).clamp(0, 1)
 
@@ -240,10 +271,15 @@ def run_demo(out='demo_output', size:str='small', seed:int=0, stages=STAGES)->Pa
     val = PairedThermalDataset(root, split='val', image_size=preset.image_size)
     predictions = {'grayscale of RGB': predict_split(_gray, val)}
     if 'stage1' in stages:
-        t = time.time(); net, _, section = stage_decomposition(out, root, preset, seed); sections.append(section)
+        t = time.time(); net, ckpt, section = stage_decomposition(out, root, preset, seed); sections.append(section)
         section.images.append(stage1_maps_figure(net, val, preset.n_preview, out/'stage1_maps.png').name)
         predictions['Stage 1 fusion'] = predict_split(lambda rgb: net(rgb).fusion, val)
         timings['stage1'] = time.time() - t
+    if 'flux' in stages:
+        if 'stage1' not in stages: raise ValueError("the 'flux' stage needs the 'stage1' stage (its decomposition guides FLUX)")
+        t = time.time(); generate, section = stage_flux(out, root, ckpt, preset, seed); sections.append(section)
+        predictions['FLUX-Fill (tiny)'] = predict_split(generate, val, batch_size=4)
+        timings['flux'] = time.time() - t
     rows = [ir_scores(name, pred, val) for name, pred in predictions.items()]
     comparison_figure(val, predictions, preset.n_preview, out/'comparison.png')
     sections.insert(1, ReportSection('Infrared from RGB, every method on held-out scenes',
@@ -257,7 +293,7 @@ def run_demo(out='demo_output', size:str='small', seed:int=0, stages=STAGES)->Pa
                                                                 'sections': [dataclasses.asdict(s) for s in sections]}, f, indent=2, default=str)
     return write_report(out, sections, note=note)
 
-# %% ../nbs/17_demo.ipynb #bf9d47b9
+# %% ../nbs/17_demo.ipynb #bc884fba
 @call_parse
 def physir_demo(out:str='demo_output', # folder for the dataset, checkpoints and report
                 size:str='small',      # preset: tiny, small or medium

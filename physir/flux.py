@@ -13,7 +13,7 @@ __all__ = ['IR_PROMPT', 'FLUX_SCHEDULER_CONFIG', 'LORA_TARGET_MODULES', 'GUIDANC
            'guidance_processors', 'ConcatEmbedder', 'widen_x_embedder', 'add_lora', 'DecompositionFluxFillPipeline',
            'DecompositionGuidedFlux']
 
-# %% ../nbs/07_flux.ipynb #03e5c758
+# %% ../nbs/07_flux.ipynb #cbc3fdf5
 import math, json, os, shutil, tempfile, functools
 from pathlib import Path
 import torch
@@ -25,10 +25,10 @@ from diffusers.models.embeddings import apply_rotary_emb
 from diffusers.models.attention_dispatch import dispatch_attention_fn
 from peft import LoraConfig
 from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
-from safetensors.torch import save_file, load_file
+from safetensors.torch import load_file
 from .core import atomic_write
 
-# %% ../nbs/07_flux.ipynb #0bbb3e2f
+# %% ../nbs/07_flux.ipynb #7cd11ddb
 def fit_size(height:int, width:int, multiple:int=16)->tuple[int,int]:
     "The nearest size (each side at least `multiple`) whose sides are multiples of `multiple`."
     if multiple < 1: raise ValueError(f"multiple={multiple}: expected a positive integer")
@@ -73,7 +73,7 @@ def split_diptych(diptych:torch.Tensor, # [B,C,H,2W]
     if size is not None: left, right = resize(left, size), resize(right, size)
     return left, right
 
-# %% ../nbs/07_flux.ipynb #b5e6fd5e
+# %% ../nbs/07_flux.ipynb #129c8e01
 IR_PROMPT = ("A diptych with two side-by-side images of the same scene. On the right, the scene is exactly the same "
              "as on the left but seen by a long-wave thermal infrared camera.")
 
@@ -172,7 +172,7 @@ def encode_instruction_prompt(pipe:FluxFillPipeline, # a pipeline with its text 
     if cache is not None: save_prompt_embeds(cache, pe, pooled, prompt)
     return pe.cpu(), pooled.cpu()
 
-# %% ../nbs/07_flux.ipynb #7b919f5d
+# %% ../nbs/07_flux.ipynb #974253a4
 def pack_latents(latents:torch.Tensor)->torch.Tensor:
     "`[B,C,h,w]` → `[B,(h/2)(w/2),4C]`: FLUX's 2×2 patch packing (diffusers' `FluxFillPipeline._pack_latents`)."
     B, C, h, w = latents.shape
@@ -210,7 +210,7 @@ def fill_condition(vae, masked_image:torch.Tensor, # [B,3,H,W] in [-1,1], zero w
     m = mask[:, 0].view(B, h, s, w, s).permute(0, 2, 4, 1, 3).reshape(B, s * s, h, w)
     return pack_latents(m).to(latents), latents
 
-# %% ../nbs/07_flux.ipynb #c59f8d95
+# %% ../nbs/07_flux.ipynb #59eb630f
 def calibrate_vae(vae, images:torch.Tensor)->tuple[float,float]:
     "Set `vae.config.shift_factor` / `scaling_factor` so that `encode_latents(images)` has zero mean and unit std."
     with torch.no_grad():
@@ -242,7 +242,7 @@ def fit_tiny_vae(vae, images:torch.Tensor, # [N,3,H,W] in [0,1]: RGB images and 
     shift, scale = calibrate_vae(vae, images)
     return dict(first_loss=first, last_loss=last, steps=step + 1, shift_factor=shift, scaling_factor=scale)
 
-# %% ../nbs/07_flux.ipynb #7e5e16d9
+# %% ../nbs/07_flux.ipynb #b352d4a8
 def decomposition_maps(output)->torch.Tensor:
     "Stack a `DecompositionOutput` into `[B,1+K+C,H,W]`: intensity, softmax(material logits), context."
     return torch.cat([output.intensity, output.material_logits.softmax(dim=1), output.context], dim=1)
@@ -288,7 +288,7 @@ def pack_decomposition(maps:torch.Tensor, latent_hw:tuple)->torch.Tensor:
     x = F.interpolate(maps, size=tuple(latent_hw), mode='area')
     return pack_latents(torch.cat([x, x], dim=-1))
 
-# %% ../nbs/07_flux.ipynb #8648c363
+# %% ../nbs/07_flux.ipynb #dde0602a
 class DecompositionPassThroughProcessor(FluxAttnProcessor):
     "Diffusers' `FluxAttnProcessor`, accepting (and ignoring) the `decomposition_tokens` joint-attention kwarg."
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, image_rotary_emb=None,
@@ -361,7 +361,7 @@ def guidance_processors(transformer)->dict:
     "The installed `DecompositionAttnProcessor`s by name."
     return {n: p for n, p in transformer.attn_processors.items() if isinstance(p, DecompositionAttnProcessor)}
 
-# %% ../nbs/07_flux.ipynb #a285a465
+# %% ../nbs/07_flux.ipynb #45e8f25e
 class ConcatEmbedder(nn.Module):
     "`x_embedder` widened FLUX-Control style: the original Linear on the first channels + zero-initialised columns for extra channels."
     def __init__(self, base:nn.Linear, extra_channels:int):
@@ -385,7 +385,7 @@ def widen_x_embedder(transformer, extra_channels:int)->ConcatEmbedder:
     transformer.x_embedder = ConcatEmbedder(transformer.x_embedder, extra_channels)
     return transformer.x_embedder
 
-# %% ../nbs/07_flux.ipynb #3c5569c3
+# %% ../nbs/07_flux.ipynb #1992e9cc
 LORA_TARGET_MODULES = ["to_k", "to_q", "to_v", "to_out.0"]
 
 def add_lora(transformer, rank:int=16, alpha:int=32, target_modules=LORA_TARGET_MODULES)->LoraConfig:
@@ -395,7 +395,7 @@ def add_lora(transformer, rank:int=16, alpha:int=32, target_modules=LORA_TARGET_
     transformer.add_adapter(config)
     return config
 
-# %% ../nbs/07_flux.ipynb #ffa2db34
+# %% ../nbs/07_flux.ipynb #18bd6ad6
 class DecompositionFluxFillPipeline(FluxFillPipeline):
     "`FluxFillPipeline` whose masked-image condition is `fill_condition` (posterior mean) plus, if set, packed decomposition channels."
     decomposition_channels = None    # [B,N,4·Cd] set by `DecompositionGuidedFlux.generate` in 'concat' mode
