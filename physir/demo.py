@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['DEMO_PRESETS', 'STAGES', 'DemoPreset', 'ReportSection', 'write_report', 'scene_preview', 'stage_data', 'read_scalars',
-           'plot_curves', 'stage_decomposition', 'stage_flux', 'predict_split', 'ir_scores', 'comparison_figure',
-           'stage1_maps_figure', 'run_demo', 'physir_demo']
+           'plot_curves', 'stage_decomposition', 'stage_flux', 'stage_lgt', 'predict_split', 'ir_scores',
+           'comparison_figure', 'stage1_maps_figure', 'run_demo', 'physir_demo']
 
-# %% ../nbs/17_demo.ipynb #be76fcae
+# %% ../nbs/17_demo.ipynb #fdd97e11
 import dataclasses, html, json, time, base64, io
 from pathlib import Path
 import numpy as np
@@ -21,10 +21,14 @@ from .pseudo_labels import luminance
 from .train_decomposition import DecompTrainConfig, DecompositionTrainer
 from .decomposition import DecompositionNet
 from .train_flux import FluxTrainConfig, train_flux, load_flux_checkpoint
+from .core import load_config
+from .latents import PixelCodec
+from .train_lgt import LGTConfig, train_lgt
+from .sampler import LGTInference
 import torch.nn.functional as F
 from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_per_image, ssim_per_image, spearman_rho
 
-# %% ../nbs/17_demo.ipynb #450e70a3
+# %% ../nbs/17_demo.ipynb #2a8c42bc
 @dataclasses.dataclass
 class DemoPreset:
     "How big a demo run is: dataset size, image size (pixels) and the per-stage training budgets."
@@ -38,16 +42,18 @@ class DemoPreset:
     flux_steps:int = 40         # FLUX LoRA/adapter training steps (batch 4)
     flux_vae_steps:int = 40     # steps fitting the tiny VAE to the training images
     flux_sampling_steps:int = 8 # FluxFillPipeline steps per generated image
+    lgt_seconds:float = 120     # LGT training budget (wall clock, checked after each epoch)
+    lgt_downsample:int = 4      # PixelCodec: image size / latent size (128 px -> 32x32 latents, the reference's size)
 
 DEMO_PRESETS = {
     'tiny':   DemoPreset(n_train=12, n_val=4, image_size=64, n_preview=2, stage1_seconds=8, flux_size=32, flux_steps=2,
-                         flux_vae_steps=2, flux_sampling_steps=2),
+                         flux_vae_steps=2, flux_sampling_steps=2, lgt_seconds=3),
     'small':  DemoPreset(),
     'medium': DemoPreset(n_train=256, n_val=32, image_size=128, n_preview=6, stage1_seconds=600, flux_size=128,
-                         flux_steps=400, flux_vae_steps=200, flux_sampling_steps=16),
+                         flux_steps=400, flux_vae_steps=200, flux_sampling_steps=16, lgt_seconds=600),
 }
 
-# %% ../nbs/17_demo.ipynb #581ab9d8
+# %% ../nbs/17_demo.ipynb #91fa3a2c
 @dataclasses.dataclass
 class ReportSection:
     title:str
@@ -71,7 +77,7 @@ def _table_html(rows):
     body = ''.join('<tr>' + ''.join(f'<td>{html.escape(_fmt(r.get(k)))}</td>' for k in keys) + '</tr>' for r in rows)
     return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
-# %% ../nbs/17_demo.ipynb #f68caef9
+# %% ../nbs/17_demo.ipynb #da87ac4c
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
         "img{max-width:100%;border:1px solid #ddd;margin:.4em 0}table{border-collapse:collapse;margin:.6em 0}"
         "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}"
@@ -96,7 +102,7 @@ def write_report(out_dir, sections:list, title:str='physir demo report', note:st
     with atomic_write(out_dir/'report.html', 'w') as f: f.write(page)
     return out_dir/'report.html'
 
-# %% ../nbs/17_demo.ipynb #1f664619
+# %% ../nbs/17_demo.ipynb #328e388a
 def scene_preview(dataset, n:int, path, size:float=1.8)->Path:
     "Save a grid: one row per scene, columns RGB | IR | temperature (K) | emissivity | material."
     import matplotlib; import matplotlib.pyplot as plt
@@ -116,7 +122,7 @@ def scene_preview(dataset, n:int, path, size:float=1.8)->Path:
     with atomic_write(path) as f: f.write(buf.getvalue())
     return path
 
-# %% ../nbs/17_demo.ipynb #2cb16f33
+# %% ../nbs/17_demo.ipynb #45a0c122
 def stage_data(out_dir, preset:DemoPreset, seed:int=0):
     "Write (or reuse) the synthetic dataset and its preview; returns (dataset root, ReportSection)."
     out_dir = Path(out_dir); t0 = time.time()
@@ -128,7 +134,7 @@ def stage_data(out_dir, preset:DemoPreset, seed:int=0):
             "environment radiance and material map.")
     return root, ReportSection('Synthetic scenes with ground truth', text, ['scenes.png'])
 
-# %% ../nbs/17_demo.ipynb #dab3b5e9
+# %% ../nbs/17_demo.ipynb #ce65a12e
 def read_scalars(log_dir, tags=None)->dict:
     "{tag: (steps, values)} from the TensorBoard event files under `log_dir` (all tags, or those in `tags`)."
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -152,7 +158,7 @@ def plot_curves(curves:dict, path, title:str='')->Path:
     with atomic_write(path) as f: f.write(buf.getvalue())
     return Path(path)
 
-# %% ../nbs/17_demo.ipynb #4573b102
+# %% ../nbs/17_demo.ipynb #acd91e3c
 def _decomp_row(name, s): return {'method': name, 'ρ(intensity, T)': s['rho'], 'NMI(material)': s['nmi'],
                                   'fusion PSNR (dB)': s['fusion_psnr'], 'fusion SSIM': s['fusion_ssim']}
 
@@ -181,7 +187,7 @@ def stage_decomposition(out_dir, root, preset:DemoPreset, seed:int=0):
             "held-out scenes. The maps resemble temperature, emissivity and environment; they are not a physical inversion.")
     return net, Path(cfg.checkpoint_dir)/'best_model', ReportSection('Stage 1: decomposition', text, ['curves_stage1.png'], rows)
 
-# %% ../nbs/17_demo.ipynb #7370c6e2
+# %% ../nbs/17_demo.ipynb #aa87c8f7
 def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:int=0):
     "Train the tiny decomposition-guided FLUX-Fill; returns (rgb → IR function, ReportSection)."
     out_dir, root = Path(out_dir), Path(root)
@@ -204,7 +210,35 @@ def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:
             f"FluxFillPipeline in {preset.flux_sampling_steps} steps. Checkpoint: {summary['checkpoint']}.")
     return generate, ReportSection('Stage 2: decomposition-guided FLUX.1-Fill', text, ['curves_flux.png'])
 
-# %% ../nbs/17_demo.ipynb #3e74a5e4
+# %% ../nbs/17_demo.ipynb #52e0ac44
+def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
+    "Train a small LGTUNet on RGB (style 0) and IR (style 1) pixel latents; returns (rgb → IR function, ReportSection)."
+    out_dir, root = Path(out_dir), Path(root)
+    codec = PixelCodec(channels=4, downsample=preset.lgt_downsample)
+    train = PairedThermalDataset(root, split='train', image_size=preset.image_size)
+    rgb = torch.stack([train[i]['rgb'] for i in range(len(train))]); ir = torch.stack([train[i]['infrared'] for i in range(len(train))])
+    with torch.no_grad(): latents = torch.cat([codec.encode(rgb), codec.encode(ir.repeat(1, 3, 1, 1))])
+    style_ids = [0] * len(rgb) + [1] * len(ir)
+    cfg = load_config(LGTConfig, overrides={'model.base_channels': 32, 'model.style_dim': 64, 'model.time_dim': 64,
+        'training.batch_size': 16, 'training.learning_rate': 1e-3, 'training.num_epochs': 10_000, 'training.save_every': 10**6,
+        'training.checkpoint_dir': str(out_dir/'checkpoints'/'lgt'), 'training.seed': seed, 'training.mixed_precision': 'no',
+        'inference.num_steps': 10})
+    res = train_lgt(cfg, dataset=list(zip(latents, style_ids)), progress=True, time_limit_s=preset.lgt_seconds)
+    lgt = LGTInference(model=res.model.eval(), config=cfg, temperature_lambda=cfg.inference.temperature_lambda,
+                       use_cfg=cfg.inference.use_cfg, cfg_scale=cfg.inference.cfg_scale, num_steps=cfg.inference.num_steps)
+    def generate(rgb):
+        out = codec.decode(lgt.transfer_style(codec.encode(rgb), source_style_id=0, target_style_id=1, seed=seed))
+        return F.interpolate(luminance(out), size=rgb.shape[-2:], mode='bilinear', align_corners=False)
+    steps = [h.get('step', i) for i, h in enumerate(res.history)]
+    keys = [k for k in (res.history[0] if res.history else {}) if k in ('energy', 'loss', 'style', 'content', 'total')]
+    plot_curves({k: (steps, [h[k] for h in res.history]) for k in keys}, out_dir/'curves_lgt.png', 'LGT free energy')
+    text = (f"LGTUNet ({sum(p.numel() for p in res.model.parameters()) / 1e6:.2f} M parameters) on {latents.shape[-1]}×"
+            f"{latents.shape[-1]} pixel latents, {res.global_step} steps ({res.epochs_done} epochs) in ≤ {preset.lgt_seconds:.0f} s; "
+            f"sampling: {cfg.inference.num_steps} steps, λ = {cfg.inference.temperature_lambda} after t = "
+            f"{cfg.inference.temperature_threshold}, CFG {cfg.inference.cfg_scale} (decaying). Checkpoint: {res.checkpoint}.")
+    return generate, ReportSection('LGT: latent geometric thermodynamics', text, ['curves_lgt.png'])
+
+# %% ../nbs/17_demo.ipynb #3c947166
 @torch.no_grad()
 def predict_split(method, dataset, batch_size:int=8)->torch.Tensor:
     "Run `method` (rgb [B,3,H,W] → IR [B,1,H,W]) over `dataset`; returns [N,1,H,W] on the CPU."
@@ -234,7 +268,7 @@ def comparison_figure(dataset, predictions:dict, n:int, path, size:float=1.6)->P
     with atomic_write(path) as f: f.write(buf.getvalue())
     return Path(path)
 
-# %% ../nbs/17_demo.ipynb #066f64be
+# %% ../nbs/17_demo.ipynb #eec1daf6
 def stage1_maps_figure(net, dataset, n:int, path, size:float=1.6)->Path:
     "Rows = held-out scenes; columns = RGB | intensity | material | emissivity ε | environment X | fusion | true IR."
     import matplotlib.pyplot as plt
@@ -254,8 +288,8 @@ def stage1_maps_figure(net, dataset, n:int, path, size:float=1.6)->Path:
     with atomic_write(path) as f: f.write(buf.getvalue())
     return Path(path)
 
-# %% ../nbs/17_demo.ipynb #86b1779d
-STAGES = ('data', 'stage1', 'flux')
+# %% ../nbs/17_demo.ipynb #5a00c48a
+STAGES = ('data', 'stage1', 'flux', 'lgt')
 
 def _gray(rgb): return luminance(rgb).clamp(0, 1)
 
@@ -280,6 +314,10 @@ def run_demo(out='demo_output', size:str='small', seed:int=0, stages=STAGES)->Pa
         t = time.time(); generate, section = stage_flux(out, root, ckpt, preset, seed); sections.append(section)
         predictions['FLUX-Fill (tiny)'] = predict_split(generate, val, batch_size=4)
         timings['flux'] = time.time() - t
+    if 'lgt' in stages:
+        t = time.time(); generate, section = stage_lgt(out, root, preset, seed); sections.append(section)
+        predictions['LGT'] = predict_split(generate, val)
+        timings['lgt'] = time.time() - t
     rows = [ir_scores(name, pred, val) for name, pred in predictions.items()]
     comparison_figure(val, predictions, preset.n_preview, out/'comparison.png')
     sections.insert(1, ReportSection('Infrared from RGB, every method on held-out scenes',
@@ -293,7 +331,7 @@ def run_demo(out='demo_output', size:str='small', seed:int=0, stages=STAGES)->Pa
                                                                 'sections': [dataclasses.asdict(s) for s in sections]}, f, indent=2, default=str)
     return write_report(out, sections, note=note)
 
-# %% ../nbs/17_demo.ipynb #bc884fba
+# %% ../nbs/17_demo.ipynb #b44add86
 @call_parse
 def physir_demo(out:str='demo_output', # folder for the dataset, checkpoints and report
                 size:str='small',      # preset: tiny, small or medium
