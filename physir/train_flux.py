@@ -426,10 +426,9 @@ def physir_train_flux(
     cfg = flux_config(config, set, **flags)
     if dry_run:
         print(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), end='')
-        return cfg
+        return  # console scripts exit with the return value: keep it None
     summary = train_flux(cfg)
     from accelerate import PartialState
     if PartialState().is_main_process:
         print(f"done: step {summary['step']}, train loss {summary['train_loss']}, val {summary['val']}; "
               f"checkpoint {summary['checkpoint']}")
-    return summary
