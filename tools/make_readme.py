@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Render nbs/index.ipynb to README.md without Quarto (what `nbdev_readme` does where Quarto is installed)."""
-import sys, nbformat
+import sys, base64, nbformat
 from pathlib import Path
 root = Path(__file__).resolve().parents[1]
 nb = nbformat.read(root/'nbs'/'index.ipynb', as_version=4)
@@ -12,6 +12,10 @@ for cell in nb.cells:
     else:
         parts.append('```python\n' + src + '\n```\n')
         for out in cell.get('outputs', []):
+            png = out.get('data', {}).get('image/png')
+            if png:   # figures go beside the notebook, as nbdev_readme does
+                fig = root/'nbs'/'index_files'/f'figure-{len(parts)}.png'; fig.parent.mkdir(exist_ok=True)
+                fig.write_bytes(base64.b64decode(png)); parts.append(f'![]({fig.relative_to(root)})\n'); continue
             text = out.get('text') or out.get('data', {}).get('text/plain')
             if text: parts.append('```\n' + (''.join(text) if isinstance(text, list) else text).rstrip() + '\n```\n')
 (root/'README.md').write_text('\n'.join(parts))
