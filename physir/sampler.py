@@ -7,7 +7,7 @@ __all__ = ['sigma_schedule', 'cfg_schedule', 'guided_velocity', 'langevin_ode_sa
            'read_checkpoint_state', 'load_lgt_model', 'LGTInference', 'load_vae', 'encode_image', 'decode_latent',
            'codec_from_info', 'transfer_image_file', 'physir_lgt_infer']
 
-# %% ../nbs/13_sampler.ipynb #e6fcff8f
+# %% ../nbs/13_sampler.ipynb #e97d7d22
 import json, math
 from pathlib import Path
 import torch
@@ -18,7 +18,7 @@ from .training import load_checkpoint
 from .latents import LatentCodec, VAECodec, make_codec, CODEC_NAMES
 from .train_lgt import LGTConfig, build_lgt_model, find_latest_checkpoint
 
-# %% ../nbs/13_sampler.ipynb #62c26003
+# %% ../nbs/13_sampler.ipynb #204cefae
 def sigma_schedule(t, # time in [0,1] (float or tensor)
                    temperature_lambda:float=0.1, temperature_threshold:float=0.5):
     "Langevin noise level σ(t): 0 before `temperature_threshold`, `temperature_lambda` from it on (latent units per √time)."
@@ -29,7 +29,7 @@ def cfg_schedule(t, cfg_scale:float=2.0, cfg_decay:bool=True):
     "Guidance scale s(t): `cfg_scale`, or with `cfg_decay` the linear decay `1 + (cfg_scale − 1)·(1 − t)` to 1 at t = 1."
     return 1 + (cfg_scale - 1) * (1 - t) if cfg_decay else cfg_scale + 0 * t
 
-# %% ../nbs/13_sampler.ipynb #008c6639
+# %% ../nbs/13_sampler.ipynb #062ffc96
 def _as_ids(style_id, n:int, device)->torch.Tensor:
     ids = torch.as_tensor(style_id, device=device).long().flatten()
     if ids.numel() == 1: ids = ids.expand(n)
@@ -48,7 +48,7 @@ def guided_velocity(model:nn.Module, x:torch.Tensor, t:float, style_id,
     v_cond, v_uncond = v[:B], v[B:]
     return v_uncond + cfg_schedule(float(t), cfg_scale, cfg_decay) * (v_cond - v_uncond)
 
-# %% ../nbs/13_sampler.ipynb #5ce876fc
+# %% ../nbs/13_sampler.ipynb #465dd8b0
 @torch.no_grad()
 def langevin_ode_sample(model:nn.Module,
                         x0:torch.Tensor,           # start state at t=0, [B,C,h,w]
@@ -80,7 +80,7 @@ def invert_ode(model:nn.Module, x1:torch.Tensor, style_id, num_steps:int=20,
         x = x - guided_velocity(model, x, k * dt, style_id, use_cfg, cfg_scale, cfg_decay).to(x.dtype) * dt
     return x
 
-# %% ../nbs/13_sampler.ipynb #a3b7916f
+# %% ../nbs/13_sampler.ipynb #6a04a4de
 def resolve_checkpoint(path)->Path:
     "The checkpoint folder meant by `path` (an `epoch_XXXX` folder, a checkpoint_dir, or `epoch_XXXX.pt`)."
     p = Path(path)
@@ -111,7 +111,7 @@ def load_lgt_model(path, device='cpu')->tuple[nn.Module, LGTConfig, dict]:
     load_checkpoint(path, {'model': model}, restore_rng=False)
     return model.to(get_device(device)).eval(), cfg, state
 
-# %% ../nbs/13_sampler.ipynb #9d3f9e78
+# %% ../nbs/13_sampler.ipynb #bcaa4159
 class LGTInference:
     "Style transfer with a trained LGT model: invert under the source style, integrate forward under the target style."
     def __init__(self, model_path=None,              # checkpoint folder (or checkpoint_dir, or `epoch_XXXX.pt`)
@@ -174,7 +174,7 @@ class LGTInference:
         x0 = self.invert(x_source, source_style_id, num_steps)
         return self.generate(x0, target_style_id, num_steps, seed)
 
-# %% ../nbs/13_sampler.ipynb #fea8acfc
+# %% ../nbs/13_sampler.ipynb #245ae287
 def load_vae(device='cpu', repo_id:str='stabilityai/sd-vae-ft-mse')->VAECodec:
     "SD's VAE as a `VAECodec` (downloads the public weights once)."
     return VAECodec.from_pretrained(repo_id).to(get_device(device))
@@ -198,7 +198,7 @@ def codec_from_info(info:dict|str, device=None)->LatentCodec:
     if name in CODEC_NAMES: return make_codec(name, device)
     raise ValueError(f"codec record {info}: unknown codec {name!r}; pass a codec name ({', '.join(CODEC_NAMES)})")
 
-# %% ../nbs/13_sampler.ipynb #28ffc416
+# %% ../nbs/13_sampler.ipynb #1747ce56
 def _fit_size(H:int, W:int, short_side:int, multiple:int)->tuple[int, int]:
     "Resize (H, W) so the short side is about `short_side`, both sides multiples of `multiple`."
     s = short_side / min(H, W)
@@ -218,7 +218,7 @@ def transfer_image_file(lgt:LGTInference, codec:LatentCodec, src, dst, source_st
     save_image(out[0].cpu(), dst)
     return Path(dst)
 
-# %% ../nbs/13_sampler.ipynb #1d9e566b
+# %% ../nbs/13_sampler.ipynb #1838145f
 @call_parse
 def physir_lgt_infer(checkpoint:str,              # epoch_XXXX folder (or checkpoint_dir, or epoch_XXXX.pt)
                      input:str,                   # an image file, or a folder of images
@@ -257,4 +257,4 @@ def physir_lgt_infer(checkpoint:str,              # epoch_XXXX folder (or checkp
     else: pairs = [(src, dst)]
     outs = [transfer_image_file(lgt, cdc, s, d, source_style_id, target_style_id, size, keep_size, seed) for s, d in pairs]
     print(f"wrote {len(outs)} image(s): style {source_style_id} -> {target_style_id}" + (f" to {dst}" if len(outs) > 1 else f": {outs[0]}"))
-    return outs
+    # no return value: a console script exits with it (the Python API is `transfer_image_file`)

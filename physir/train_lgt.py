@@ -7,7 +7,7 @@ __all__ = ['LGTDataConfig', 'LGTModelConfig', 'LGTLossConfig', 'LGTTrainingConfi
            'build_lgt_model', 'load_lgt_dataset', 'integrate_to_one', 'sample_style_latents', 'lgt_loss',
            'LGTTrainResult', 'find_latest_checkpoint', 'train_lgt', 'physir_train_lgt']
 
-# %% ../nbs/12_train_lgt.ipynb #c278440c
+# %% ../nbs/12_train_lgt.ipynb #fab3699e
 import dataclasses, math, time, datetime, json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,7 @@ from .latents import LatentDataset
 from .lgt_unet import LGTUNet
 from .energies import free_energy
 
-# %% ../nbs/12_train_lgt.ipynb #61e5f5f0
+# %% ../nbs/12_train_lgt.ipynb #af3d09ef
 @dataclass
 class LGTDataConfig:
     data_root:str = 'data/latents'           # folder of style sub-folders of `.pt` latents (`physir_preprocess_latents`)
@@ -84,12 +84,12 @@ class LGTConfig:
     training:LGTTrainingConfig = field(default_factory=LGTTrainingConfig)
     inference:LGTInferenceConfig = field(default_factory=LGTInferenceConfig)
 
-# %% ../nbs/12_train_lgt.ipynb #cd8f421d
+# %% ../nbs/12_train_lgt.ipynb #4ad60b49
 def build_lgt_model(cfg:LGTConfig)->LGTUNet:
     "An `LGTUNet` with the sizes of `cfg.model`."
     return LGTUNet(**dataclasses.asdict(cfg.model))
 
-# %% ../nbs/12_train_lgt.ipynb #8b5c0c68
+# %% ../nbs/12_train_lgt.ipynb #de3faacf
 def load_lgt_dataset(cfg:LGTConfig)->LatentDataset:
     "The in-memory latent dataset of `cfg.data`, checked against `cfg.model`."
     ds = LatentDataset(cfg.data.data_root, cfg.data.style_subdirs)
@@ -106,7 +106,7 @@ def _check_dataset(ds, cfg:LGTConfig):
     if x.shape[-1] % 4 or x.shape[-2] % 4:
         raise ConfigError(f"latent size {tuple(x.shape[-2:])} must be divisible by 4 for LGTUNet")
 
-# %% ../nbs/12_train_lgt.ipynb #54b0613e
+# %% ../nbs/12_train_lgt.ipynb #6e61e7ad
 def integrate_to_one(model:nn.Module,
                      x_t:torch.Tensor,     # states at time t, [B,C,h,w]
                      t:torch.Tensor,       # start times in [0,1], [B]
@@ -123,7 +123,7 @@ def integrate_to_one(model:nn.Module,
         vel_sq = vel_sq + v.float().pow(2).mean() / steps
     return x, vel_sq
 
-# %% ../nbs/12_train_lgt.ipynb #1d7d52d0
+# %% ../nbs/12_train_lgt.ipynb #a358841b
 def sample_style_latents(style_bank:list[torch.Tensor], # latents of each style, `style_bank[k]` is [N_k,C,h,w]
                          target:torch.Tensor,            # target style per sample, [B]
                          generator:torch.Generator|None=None)->torch.Tensor:
@@ -138,7 +138,7 @@ def sample_style_latents(style_bank:list[torch.Tensor], # latents of each style,
         out[mask.to(bank.device)] = bank[idx]
     return out
 
-# %% ../nbs/12_train_lgt.ipynb #55c38dc1
+# %% ../nbs/12_train_lgt.ipynb #167a880b
 def lgt_loss(model:nn.Module,
              x_src:torch.Tensor,             # source latents [B,C,h,w]
              style_bank:list[torch.Tensor],  # latents per style id, to draw style targets from
@@ -170,7 +170,7 @@ def _null_id(model):
     "The null (unconditional) style id of a model, also through DDP-style wrappers."
     return model.module.null_style_id if hasattr(model, 'module') else model.null_style_id
 
-# %% ../nbs/12_train_lgt.ipynb #6130b0c4
+# %% ../nbs/12_train_lgt.ipynb #4dc8c3e9
 @dataclass
 class LGTTrainResult:
     "What `train_lgt` returns."
@@ -209,7 +209,7 @@ def _lr_lambda(schedule, total_steps):
     if schedule == 'constant': return lambda step: 1.0
     return lambda step: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / max(total_steps, 1)))
 
-# %% ../nbs/12_train_lgt.ipynb #ac1a6122
+# %% ../nbs/12_train_lgt.ipynb #ca1e7582
 def train_lgt(cfg:LGTConfig,
               dataset=None,                # a `LatentDataset` (or any dataset of (latent, style id)); None = load cfg.data
               model:nn.Module|None=None,   # an LGTUNet to train; None = build from cfg.model
@@ -295,7 +295,7 @@ def train_lgt(cfg:LGTConfig,
     if guard.skipped and progress: accelerator.print(f"skipped {guard.skipped} steps with non-finite loss")
     return LGTTrainResult(raw, history, last_ckpt, csv_path if accelerator.is_main_process else None, done, global_step)
 
-# %% ../nbs/12_train_lgt.ipynb #23324865
+# %% ../nbs/12_train_lgt.ipynb #6c3b88f8
 def _parse_overrides(text:str|None)->dict:
     "'loss.w_style=2 training.seed=3' -> {'loss.w_style': '2', 'training.seed': '3'} (values typed by load_config)."
     out = {}
@@ -326,4 +326,4 @@ def physir_train_lgt(config:str='config.json',  # reference-shaped config.json o
     cfg = load_config(LGTConfig, path, overrides)
     res = train_lgt(cfg, progress=not quiet)
     print(f"trained {res.epochs_done} epochs ({res.global_step} steps); last checkpoint {res.checkpoint}")
-    return res
+    # no return value: a console script exits with it (the Python API is `train_lgt`)
