@@ -49,6 +49,7 @@ clean-nbs: install
 	$(VENV)/bin/nbdev_clean
 
 docs-check: install
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q --no-install-recommends chromium)
 	$(PY) bench/docs_check.py
 
 readme: install

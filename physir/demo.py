@@ -7,7 +7,7 @@ __all__ = ['DEMO_PRESETS', 'STAGES', 'DemoPreset', 'ReportSection', 'write_repor
            'plot_curves', 'stage_decomposition', 'stage_flux', 'stage_lgt', 'predict_split', 'ir_scores',
            'comparison_figure', 'stage1_maps_figure', 'run_demo', 'physir_demo']
 
-# %% ../nbs/17_demo.ipynb #443eb2f2
+# %% ../nbs/17_demo.ipynb #51afaae9
 import dataclasses, html, json, time, base64, io
 from pathlib import Path
 import numpy as np
@@ -28,7 +28,7 @@ from .sampler import LGTInference
 import torch.nn.functional as F
 from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_per_image, ssim_per_image, spearman_rho
 
-# %% ../nbs/17_demo.ipynb #01cbab7d
+# %% ../nbs/17_demo.ipynb #2605bf9f
 @dataclasses.dataclass
 class DemoPreset:
     "How big a demo run is: dataset size, image size (pixels) and the per-stage training budgets."
@@ -39,10 +39,10 @@ class DemoPreset:
     stage1_seconds:float = 150  # Stage 1 training budget (wall clock)
     stage1_lr:float = 1e-3
     flux_size:int = 64          # FLUX stage image size (each diptych half); predictions are resized to image_size
-    flux_steps:int = 40         # FLUX LoRA/adapter training steps (batch 4)
-    flux_vae_steps:int = 40     # steps fitting the tiny VAE to the training images
-    flux_sampling_steps:int = 8 # FluxFillPipeline steps per generated image
-    lgt_seconds:float = 120     # LGT training budget (wall clock, checked after each epoch)
+    flux_steps:int = 30         # FLUX LoRA/adapter training steps (batch 4)
+    flux_vae_steps:int = 30     # steps fitting the tiny VAE to the training images
+    flux_sampling_steps:int = 6 # FluxFillPipeline steps per generated image
+    lgt_seconds:float = 90      # LGT training budget (wall clock, checked after each epoch)
     lgt_downsample:int = 4      # PixelCodec: image size / latent size (128 px -> 32x32 latents, the reference's size)
 
 DEMO_PRESETS = {
@@ -53,7 +53,7 @@ DEMO_PRESETS = {
                          flux_steps=400, flux_vae_steps=200, flux_sampling_steps=16, lgt_seconds=600),
 }
 
-# %% ../nbs/17_demo.ipynb #aaae3002
+# %% ../nbs/17_demo.ipynb #cdbaa1a4
 @dataclasses.dataclass
 class ReportSection:
     title:str
@@ -77,7 +77,7 @@ def _table_html(rows):
     body = ''.join('<tr>' + ''.join(f'<td>{html.escape(_fmt(r.get(k)))}</td>' for k in keys) + '</tr>' for r in rows)
     return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
-# %% ../nbs/17_demo.ipynb #fa3c769f
+# %% ../nbs/17_demo.ipynb #c24728c4
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
         "img{max-width:100%;border:1px solid #ddd;margin:.4em 0}table{border-collapse:collapse;margin:.6em 0}"
         "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}"
@@ -102,7 +102,7 @@ def write_report(out_dir, sections:list, title:str='physir demo report', note:st
     with atomic_write(out_dir/'report.html', 'w') as f: f.write(page)
     return out_dir/'report.html'
 
-# %% ../nbs/17_demo.ipynb #d53445bb
+# %% ../nbs/17_demo.ipynb #9774f579
 def scene_preview(dataset, n:int, path, size:float=1.8)->Path:
     "Save a grid: one row per scene, columns RGB | IR | temperature (K) | emissivity | material."
     import matplotlib; import matplotlib.pyplot as plt
@@ -122,7 +122,7 @@ def scene_preview(dataset, n:int, path, size:float=1.8)->Path:
     with atomic_write(path) as f: f.write(buf.getvalue())
     return path
 
-# %% ../nbs/17_demo.ipynb #1542d5b8
+# %% ../nbs/17_demo.ipynb #4de3b858
 def stage_data(out_dir, preset:DemoPreset, seed:int=0):
     "Write (or reuse) the synthetic dataset and its preview; returns (dataset root, ReportSection)."
     out_dir = Path(out_dir); t0 = time.time()
@@ -134,7 +134,7 @@ def stage_data(out_dir, preset:DemoPreset, seed:int=0):
             "environment radiance and material map.")
     return root, ReportSection('Synthetic scenes with ground truth', text, ['scenes.png'])
 
-# %% ../nbs/17_demo.ipynb #855b8818
+# %% ../nbs/17_demo.ipynb #09b2f80a
 def read_scalars(log_dir, tags=None)->dict:
     "{tag: (steps, values)} from the TensorBoard event files under `log_dir` (all tags, or those in `tags`)."
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -158,7 +158,7 @@ def plot_curves(curves:dict, path, title:str='')->Path:
     with atomic_write(path) as f: f.write(buf.getvalue())
     return Path(path)
 
-# %% ../nbs/17_demo.ipynb #9b9eba1c
+# %% ../nbs/17_demo.ipynb #cda2ae32
 def _decomp_row(name, s): return {'method': name, 'ρ(intensity, T)': s['rho'], 'NMI(material)': s['nmi'],
                                   'fusion PSNR (dB)': s['fusion_psnr'], 'fusion SSIM': s['fusion_ssim']}
 
@@ -187,7 +187,7 @@ def stage_decomposition(out_dir, root, preset:DemoPreset, seed:int=0):
             "held-out scenes. The maps resemble temperature, emissivity and environment; they are not a physical inversion.")
     return net, Path(cfg.checkpoint_dir)/'best_model', ReportSection('Stage 1: decomposition', text, ['curves_stage1.png'], rows)
 
-# %% ../nbs/17_demo.ipynb #b2c8f384
+# %% ../nbs/17_demo.ipynb #9b0f994f
 def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:int=0):
     "Train the tiny decomposition-guided FLUX-Fill; returns (rgb → IR function, ReportSection)."
     out_dir, root = Path(out_dir), Path(root)
@@ -210,7 +210,7 @@ def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:
             f"FluxFillPipeline in {preset.flux_sampling_steps} steps. Checkpoint: {summary['checkpoint']}.")
     return generate, ReportSection('Stage 2: decomposition-guided FLUX.1-Fill', text, ['curves_flux.png'])
 
-# %% ../nbs/17_demo.ipynb #26ec91e4
+# %% ../nbs/17_demo.ipynb #21647ca8
 def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
     "Train a small LGTUNet on RGB (style 0) and IR (style 1) pixel latents; returns (rgb → IR function, ReportSection)."
     out_dir, root = Path(out_dir), Path(root)
@@ -240,7 +240,7 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
             f"{cfg.inference.temperature_threshold}, no CFG (it overshoots this early in training). Checkpoint: {res.checkpoint}.")
     return generate, ReportSection('LGT: latent geometric thermodynamics', text, ['curves_lgt.png'])
 
-# %% ../nbs/17_demo.ipynb #273d13b8
+# %% ../nbs/17_demo.ipynb #e0e764a7
 @torch.no_grad()
 def predict_split(method, dataset, batch_size:int=8)->torch.Tensor:
     "Run `method` (rgb [B,3,H,W] → IR [B,1,H,W]) over `dataset`; returns [N,1,H,W] on the CPU."
@@ -270,7 +270,7 @@ def comparison_figure(dataset, predictions:dict, n:int, path, size:float=1.6)->P
     with atomic_write(path) as f: f.write(buf.getvalue())
     return Path(path)
 
-# %% ../nbs/17_demo.ipynb #2adabbb3
+# %% ../nbs/17_demo.ipynb #6d4af17d
 def stage1_maps_figure(net, dataset, n:int, path, size:float=1.6)->Path:
     "Rows = held-out scenes; columns = RGB | intensity | material | emissivity ε | environment X | fusion | true IR."
     import matplotlib.pyplot as plt
@@ -290,7 +290,7 @@ def stage1_maps_figure(net, dataset, n:int, path, size:float=1.6)->Path:
     with atomic_write(path) as f: f.write(buf.getvalue())
     return Path(path)
 
-# %% ../nbs/17_demo.ipynb #80dd565b
+# %% ../nbs/17_demo.ipynb #b29f2d52
 STAGES = ('data', 'stage1', 'flux', 'lgt')
 
 def _gray(rgb): return luminance(rgb).clamp(0, 1)
@@ -333,7 +333,7 @@ def run_demo(out='demo_output', size:str='small', seed:int=0, stages=STAGES)->Pa
                                                                 'sections': [dataclasses.asdict(s) for s in sections]}, f, indent=2, default=str)
     return write_report(out, sections, note=note)
 
-# %% ../nbs/17_demo.ipynb #80895141
+# %% ../nbs/17_demo.ipynb #1865a14c
 @call_parse
 def physir_demo(out:str='demo_output', # folder for the dataset, checkpoints and report
                 size:str='small',      # preset: tiny, small or medium
