@@ -6,7 +6,7 @@
 __all__ = ['DecompTrainConfig', 'EpochSampler', 'SeededItems', 'DecompositionTrainer', 'train_decomposition', 'decomp_config',
            'physir_pretrain_decomposition']
 
-# %% ../nbs/06_train_decomposition.ipynb #e815551a
+# %% ../nbs/06_train_decomposition.ipynb #3463cb7b
 import dataclasses, json, math, os, random, time, typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +24,7 @@ from .decomposition import DecompositionNet, BACKBONES
 from .pseudo_labels import PseudoLabeler
 from .losses import DecompositionLoss
 
-# %% ../nbs/06_train_decomposition.ipynb #3d26bdc4
+# %% ../nbs/06_train_decomposition.ipynb #cd1e66d2
 @dataclass
 class DecompTrainConfig:
     "Stage 1 (decomposition pretraining) settings; YAML files and CLI flags override these defaults."
@@ -35,7 +35,7 @@ class DecompTrainConfig:
     augment: bool = True                # random flips/crops on the training split
     num_workers: int = 4
     # model
-    backbone: str = 'resnet50'          # 'resnet18' | 'resnet50' (transformers ResNetBackbone)
+    backbone: str = 'resnet50'          # 'resnet18' | 'resnet50' (transformers ResNetBackbone; 'tiny' for tests)
     pretrained: str|None = None         # e.g. 'microsoft/resnet-50' for ImageNet weights (downloads); None = random init
     num_material_classes: int = 32
     context_channels: int = 8
@@ -89,7 +89,7 @@ class DecompTrainConfig:
             if getattr(self, k) < 1: raise ConfigError(f"config key '{k}': must be >= 1, got {getattr(self, k)}")
         if self.learning_rate <= 0: raise ConfigError(f"config key 'learning_rate': must be > 0, got {self.learning_rate}")
 
-# %% ../nbs/06_train_decomposition.ipynb #e6d1a9eb
+# %% ../nbs/06_train_decomposition.ipynb #4faddb20
 def _split_dataset(path, image_size:int, augment:bool, default_split:str='train'):
     "A `PairedThermalDataset` for a split folder (`ROOT/train`) or a dataset root (`ROOT` holding `train/`)."
     path = Path(path)
@@ -110,7 +110,7 @@ class EpochSampler(Sampler):
         g = torch.Generator().manual_seed(self.seed + self.epoch)
         return iter(torch.randperm(self.n, generator=g).tolist())
 
-# %% ../nbs/06_train_decomposition.ipynb #e0b1229a
+# %% ../nbs/06_train_decomposition.ipynb #5d733bba
 class SeededItems(Dataset):
     "Item `i` of epoch `e` is drawn with every generator seeded from (seed, e, i): random augmentation repeats after a resume, whatever the worker or process."
     def __init__(self, dataset, seed:int=0): self.dataset, self.seed, self.epoch = dataset, seed, 0
@@ -120,7 +120,7 @@ class SeededItems(Dataset):
         random.seed(s); np.random.seed(s); torch.manual_seed(s)
         return self.dataset[i]
 
-# %% ../nbs/06_train_decomposition.ipynb #2cf25c40
+# %% ../nbs/06_train_decomposition.ipynb #107c8242
 _OUTPUT_MAPS = ('intensity', 'material_logits', 'context', 'emissivity', 'environment', 'fusion')
 
 def _fp32(out):
@@ -129,7 +129,7 @@ def _fp32(out):
 
 def _scalar(v)->float: return float(v.detach().float().item()) if isinstance(v, torch.Tensor) else float(v)
 
-# %% ../nbs/06_train_decomposition.ipynb #7af06569
+# %% ../nbs/06_train_decomposition.ipynb #71307583
 _MODEL_KEYS = ('backbone', 'num_material_classes', 'context_channels')
 
 class DecompositionTrainer:
@@ -211,7 +211,7 @@ class DecompositionTrainer:
         t = self.times; total = t['data'] + t['labels'] + t['model']
         return (t['data'] + t['labels']) / total if total > 0 else 0.
 
-# %% ../nbs/06_train_decomposition.ipynb #498e546b
+# %% ../nbs/06_train_decomposition.ipynb #88409914
 @patch
 def train_step(self:DecompositionTrainer, batch:dict)->dict|None:
     "One optimizer step on `batch`; returns the loss terms as floats, or None when the step was skipped (non-finite)."
@@ -236,7 +236,7 @@ def train_step(self:DecompositionTrainer, batch:dict)->dict|None:
     self.times['model'] += time.perf_counter() - t1
     return {k: _scalar(v) for k, v in losses.items()} if ok else None
 
-# %% ../nbs/06_train_decomposition.ipynb #e2c81dde
+# %% ../nbs/06_train_decomposition.ipynb #06aa6c6e
 @patch
 @torch.no_grad()
 def validate(self:DecompositionTrainer)->dict:
@@ -260,7 +260,6 @@ def validate(self:DecompositionTrainer)->dict:
 @patch
 def save_visualisation(self:DecompositionTrainer, batch:dict, out)->Path:
     "PNG of every map for the first `num_vis_samples` images of `batch`: `vis_dir/step_NNNNNNN.png`."
-    import matplotlib; matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
     n = min(self.cfg.num_vis_samples, batch['rgb'].shape[0])
     titles = ['RGB', 'IR', 'intensity', 'material', 'emissivity ε', 'environment X', 'fusion IR_hat']
@@ -276,7 +275,7 @@ def save_visualisation(self:DecompositionTrainer, batch:dict, out)->Path:
     plt.close(fig)
     return path
 
-# %% ../nbs/06_train_decomposition.ipynb #9e0f965d
+# %% ../nbs/06_train_decomposition.ipynb #30c609fc
 @patch
 def state_dict(self:DecompositionTrainer)->dict:
     "The JSON part of a checkpoint: counters, best score, timings, configs."
@@ -315,7 +314,7 @@ def resume(self:DecompositionTrainer, path)->dict:
     self.last_val_step = state.get('last_val_step', -1)
     return state
 
-# %% ../nbs/06_train_decomposition.ipynb #45724ade
+# %% ../nbs/06_train_decomposition.ipynb #c252997e
 @patch
 def _validate_and_keep_best(self:DecompositionTrainer, train_fusion:float|None):
     "Validate, log, keep `best_model` (lowest validation fusion loss; training fusion loss when there is no validation split)."
@@ -395,7 +394,7 @@ def train_decomposition(cfg:DecompTrainConfig)->dict:
     "Stage 1 in one call: build a `DecompositionTrainer` from `cfg` and `fit` it; returns the run summary."
     return DecompositionTrainer(cfg).fit()
 
-# %% ../nbs/06_train_decomposition.ipynb #f00587c4
+# %% ../nbs/06_train_decomposition.ipynb #be83bc01
 def _parse_sets(pairs)->dict:
     "['lambda_fusion=3', 'augment=false'] -> {'lambda_fusion': '3', 'augment': 'false'} (values are typed by load_config)."
     out = {}
@@ -416,7 +415,7 @@ def decomp_config(config:str|None=None, set:list|None=None, **flags)->DecompTrai
         if type(None) not in typing.get_args(hints[k]): raise ConfigError(f"config key '{k}': cannot be None (type {hints[k]})")
     return dataclasses.replace(cfg, **{k: None for k in nones}) if nones else cfg
 
-# %% ../nbs/06_train_decomposition.ipynb #67d7f661
+# %% ../nbs/06_train_decomposition.ipynb #97bade67
 @call_parse
 def physir_pretrain_decomposition(
     config:str=None,           # YAML/JSON file with DecompTrainConfig fields (e.g. configs/pretrain_decomposition.yaml)
@@ -446,10 +445,9 @@ def physir_pretrain_decomposition(
     cfg = decomp_config(config, set, **flags)
     if dry_run:
         import yaml; print(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), end='')
-        return cfg
+        return                              # console scripts exit with the return value: keep it None
     summary = train_decomposition(cfg)
     from accelerate import PartialState
     if PartialState().is_main_process:
         print(f"done: step {summary['step']}, best val fusion {summary['best_val_fusion']:.4f}, "
               f"{summary['nonfinite_skipped']} non-finite steps skipped; checkpoints in {cfg.checkpoint_dir}")
-    return summary
