@@ -25,6 +25,7 @@ from fastcore.script import call_parse
 from physir.core import seed_everything
 from physir.data import write_synthetic_dataset, PairedThermalDataset
 from physir.decomposition import DecompositionNet
+from physir.pseudo_labels import luminance
 from physir.flux import (DecompositionGuidedFlux, tiny_flux_fill, tiny_prompt_embeds, fit_tiny_vae, encode_latents,
                          decode_latents, make_diptych)
 from physir.metrics import psnr, ssim
@@ -43,7 +44,7 @@ def take(prep:dict, idx)->dict:
     "Rows `idx` of a cached `prepare` dict (per-image tensors only)."
     return {k: (v[idx] if torch.is_tensor(v) and v.ndim >= 2 and k != 'img_ids' else v) for k, v in prep.items()}
 
-def gray(rgb): return (0.299 * rgb[:, :1] + 0.587 * rgb[:, 1:2] + 0.114 * rgb[:, 2:3]).clamp(0, 1)
+def gray(rgb): return luminance(rgb).clamp(0, 1)
 
 def train_stage1(root, image_size, steps, work, seed):
     "A tiny Stage-1 net trained with physir.train_decomposition (reused from `work` when already there)."

@@ -17,6 +17,8 @@ from PIL import Image
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param, store_true
 from .core import IMAGE_EXTS, load_image, save_image, save_infrared, get_device, autocast_dtype
+from .pseudo_labels import luminance
+from .training import latest_checkpoint
 from .decomposition import DecompositionNet
 
 # %% ../nbs/16_generate.ipynb #3d430a96
@@ -97,11 +99,7 @@ def _is_flux(path:Path)->bool:
 def _flux_checkpoint(path:Path)->Path|None:
     "The Stage-2 checkpoint folder at `path` (itself, or the newest `step_*` of a run folder), None if there is none."
     if _is_flux(path): return path
-    return _latest_subfolder(path, 'step_', _is_flux)
-
-def _latest_subfolder(path:Path, prefix:str, accept)->Path|None:
-    found = sorted(p for p in path.glob(f'{prefix}*') if p.is_dir() and p.name[len(prefix):].isdigit() and accept(p))
-    return found[-1] if found else None
+    return latest_checkpoint(path, 'step_', _is_flux)
 
 # %% ../nbs/16_generate.ipynb #f2828acd
 def checkpoint_kind(path)->tuple[str, Path]:
@@ -115,7 +113,7 @@ def checkpoint_kind(path)->tuple[str, Path]:
     if _is_lgt(path): return 'lgt', path
     flux = _flux_checkpoint(path)
     if flux is not None: return 'flux', flux
-    latest = _latest_subfolder(path, 'epoch_', _is_lgt)
+    latest = latest_checkpoint(path, 'epoch_', _is_lgt)
     if latest is not None: return 'lgt', latest
     for name in ('best_model', 'last'):   # a Stage-1 training run folder (physir.train_decomposition)
         if _is_decomposition(path/name): return 'decomposition', path/name
@@ -150,12 +148,10 @@ def resize_to(x:torch.Tensor, size)->torch.Tensor:
     return F.interpolate(x.float(), size=size, mode='bilinear', align_corners=False, antialias=True)
 
 # %% ../nbs/16_generate.ipynb #a71b02dd
-_LUMA = (0.299, 0.587, 0.114)  # Rec. 601 luma weights: a decoded 3-channel IR image → one channel
-
 def _to_gray(img:torch.Tensor)->torch.Tensor:
     "`[B,3,H,W]` → `[B,1,H,W]` by Rec. 601 luma (IR decoded through an RGB codec has three equal-ish channels)."
     if img.shape[1] == 1: return img
-    return (img[:, :3] * img.new_tensor(_LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    return luminance(img[:, :3])
 
 class FusionBackend:
     "Stage 1: the fusion map `ε·intensity + (1−ε)·X` of a `DecompositionNet` (normalised IR units)."

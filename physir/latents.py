@@ -14,6 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.script import call_parse
 from .core import IMAGE_EXTS, load_image, atomic_write, get_device
+from .pseudo_labels import luminance
 
 # %% ../nbs/09_latents.ipynb #0f956f9e
 class LatentCodec(nn.Module):
@@ -50,8 +51,6 @@ class LatentCodec(nn.Module):
         return dict(codec=self.name, latent_channels=self.latent_channels, downsample=self.downsample)
 
 # %% ../nbs/09_latents.ipynb #63e5521c
-_LUMA = (0.299, 0.587, 0.114)  # Rec. 601 luma weights
-
 class PixelCodec(LatentCodec):
     "The image itself at latent resolution: area downsample, channels RGB (3), RGB+luminance (4) or luminance (1), in [-1,1]."
     name = 'pixel'
@@ -61,12 +60,11 @@ class PixelCodec(LatentCodec):
         if channels not in (1, 3, 4): raise ValueError(f"PixelCodec channels={channels}: expected 1, 3 or 4")
         if downsample < 1: raise ValueError(f"PixelCodec downsample={downsample}: expected >= 1")
         self.latent_channels, self.downsample = channels, downsample
-        self.register_buffer('luma', torch.tensor(_LUMA).view(1, 3, 1, 1), persistent=False)
 
     def encode(self, images):
         self._check_images(images)
         x = F.avg_pool2d(images.float(), self.downsample) if self.downsample > 1 else images.float()
-        luma = (x * self.luma.to(x.device)).sum(1, keepdim=True)
+        luma = luminance(x)
         if self.latent_channels == 1: x = luma
         elif self.latent_channels == 4: x = torch.cat([x, luma], 1)
         return x * 2 - 1

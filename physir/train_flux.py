@@ -23,6 +23,7 @@ from .core import ConfigError, load_config, config_to_dict, seed_everything, ato
 from .data import PairedThermalDataset
 from .decomposition import DecompositionNet
 from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator
+import physir.training as training
 from .train_decomposition import EpochSampler, SeededItems
 from .flux import (DecompositionGuidedFlux, GUIDANCE_MODES, IR_PROMPT, tiny_flux_fill, tiny_prompt_embeds,
                          load_flux_fill, encode_instruction_prompt, save_prompt_embeds, load_prompt_embeds, fit_tiny_vae,
@@ -307,8 +308,7 @@ def save(self:FluxTrainer)->Path:
 
 def latest_checkpoint(checkpoint_dir)->Path|None:
     "The newest `step_*` folder of a run, or None."
-    found = sorted(p for p in Path(checkpoint_dir).glob('step_*') if p.is_dir() and (p/'state.json').is_file())
-    return found[-1] if found else None
+    return training.latest_checkpoint(checkpoint_dir, 'step_')
 
 @patch
 def resume(self:FluxTrainer, path)->dict:

@@ -17,7 +17,7 @@ from torch import nn
 from fastcore.script import call_parse
 from tqdm.auto import tqdm
 from .core import ConfigError, load_config, config_to_dict, save_config, seed_everything
-from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator
+from .training import save_checkpoint, load_checkpoint, latest_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator
 from .latents import LatentDataset
 from .lgt_unet import LGTUNet
 from .energies import free_energy
@@ -183,9 +183,7 @@ class LGTTrainResult:
 
 def find_latest_checkpoint(checkpoint_dir)->Path|None:
     "The `epoch_XXXX` folder with the highest epoch in `checkpoint_dir` (None if there is none)."
-    found = sorted(p for p in Path(checkpoint_dir).glob('epoch_*') if p.is_dir() and (p/'state.json').exists()
-                   and p.name[6:].isdigit())
-    return found[-1] if found else None
+    return latest_checkpoint(checkpoint_dir, 'epoch_')
 
 def _resolve_resume(resume, checkpoint_dir)->Path|None:
     if resume is None or resume == '': return None

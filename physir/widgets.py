@@ -15,6 +15,7 @@ import ipywidgets as W
 from IPython.display import display
 from matplotlib.figure import Figure
 from .core import load_image
+from .pseudo_labels import luminance
 from .thermal import colorize_materials
 
 # %% ../nbs/15_widgets.ipynb #64ae6897
@@ -294,7 +295,7 @@ class LGTSampler(Explorer):
         fig = Figure(figsize=(n * self.size, 1.15 * self.size)); axes = fig.subplots(1, n)
         _panel(axes[0], item['rgb'], f"{item['name']} (style {self.source_style})")
         _panel(axes[1], roundtrip, f'through the codec {tuple(roundtrip.shape[-2:])}')
-        gray = (out * out.new_tensor([0.299, 0.587, 0.114]).view(3, 1, 1)).sum(0)
+        gray = luminance(out[None])[0, 0]
         _panel(axes[2], gray, f'→ style {self.target_style} (λ={self.lambda_slider.value:.2f}, cfg={self.cfg_slider.value:g})',
                vmin=0, vmax=1)
         if ir is not None: _panel(axes[3], ir, 'infrared (real)', vmin=0, vmax=1)
