@@ -20,7 +20,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file as load_safetensors, save as safetensors_bytes
 from fastcore.script import call_parse
 from .core import IMAGE_EXTS, load_image, load_infrared, save_image, save_infrared, atomic_write, load_config
-from .thermal import render_scene, Camera, MATERIALS
+from .thermal import render_scene, Camera, MATERIALS, SCENE_VERSION
 
 # %% ../nbs/02_data.ipynb #c9fe9154
 SPLITS = ('train', 'val')
@@ -270,7 +270,7 @@ def write_synthetic_dataset(root, # output folder; becomes ROOT/{train,val}/{rgb
     "Render and write a synthetic paired dataset with ground truth; atomic as a whole; a no-op if already there."
     root = Path(root)
     if n_train < 1 or n_val < 0: raise ValueError(f"n_train={n_train}, n_val={n_val}: need n_train ≥ 1 and n_val ≥ 0")
-    params = dict(n_train=int(n_train), n_val=int(n_val), size=int(size), seed=int(seed))
+    params = dict(n_train=int(n_train), n_val=int(n_val), size=int(size), seed=int(seed), scene_version=SCENE_VERSION)
     if root.exists() and not (root.is_dir() and not any(root.iterdir())):
         manifest = _read_manifest(root) if root.is_dir() else None
         if manifest is None:

@@ -130,7 +130,9 @@ def scene_preview(dataset, n:int, path, size:float=1.8)->Path:
 def stage_data(out_dir, preset:DemoPreset, seed:int=0):
     "Write (or reuse) the synthetic dataset and its preview; returns (dataset root, ReportSection)."
     out_dir = Path(out_dir); t0 = time.time()
-    root = write_synthetic_dataset(out_dir/'data', n_train=preset.n_train, n_val=preset.n_val, size=preset.image_size, seed=seed)
+    # the demo's own folder: a synthetic set from another preset or an older renderer is replaced (anything else is refused)
+    root = write_synthetic_dataset(out_dir/'data', n_train=preset.n_train, n_val=preset.n_val, size=preset.image_size, seed=seed,
+                                   overwrite=True)
     val = PairedThermalDataset(root, split='val', image_size=preset.image_size)
     scene_preview(val, preset.n_preview, out_dir/'scenes.png')
     text = (f"{preset.n_train} training and {preset.n_val} held-out synthetic scenes at {preset.image_size} px, "

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['PLANCK_H', 'SPEED_OF_LIGHT', 'BOLTZMANN_K', 'SIGMA_SB', 'WIEN_B', 'C2_M_K', 'MATERIALS', 'MATERIAL_IDS',
-           'NUM_MATERIALS', 'planck_spectral_radiance', 'band_radiance', 'band_radiance_dT', 'sb_exitance',
-           'brightness_temperature', 'ir_radiance', 'equivalent_temperature', 'Camera', 'Material', 'material_id',
-           'material_colors', 'colorize_materials', 'render_scene']
+           'NUM_MATERIALS', 'SCENE_VERSION', 'planck_spectral_radiance', 'band_radiance', 'band_radiance_dT',
+           'sb_exitance', 'brightness_temperature', 'ir_radiance', 'equivalent_temperature', 'Camera', 'Material',
+           'material_id', 'material_colors', 'colorize_materials', 'season_greenness', 'summer_haze', 'render_scene']
 
 # %% ../nbs/01_thermal.ipynb #1db462d5
 import math
@@ -277,11 +277,25 @@ def _value_noise(rng:np.random.Generator, size:int, cells:int)->np.ndarray:
     "Smooth random field, unit std-ish, with about `cells` features across the image."
     return _upsample(rng.standard_normal((cells + 1, cells + 1)).astype(np.float32), size)
 
+# %% ../nbs/01_thermal.ipynb #b6772de1
+# Dormant-season linear RGB albedo: straw-coloured grass, autumn-brown deciduous leaves (conifers stay green)
+_DORMANT_ALBEDO = {'grass': (0.34, 0.29, 0.15), 'deciduous foliage': (0.40, 0.22, 0.06)}
+
+def season_greenness(air_k:float # air temperature (K)
+                    )->float:
+    "How green grass and deciduous leaves are: 0 (dormant) at or below 275 K, 1 (summer) at or above 295 K, linear between."
+    return float(np.clip((air_k - 275.0) / 20.0, 0.0, 1.0))
+
+def summer_haze(air_k:float # air temperature (K)
+               )->float:
+    "How far warm-weather haze whitens the clear sky: 0 at or below 280 K, 1 at or above 305 K, linear between."
+    return float(np.clip((air_k - 280.0) / 25.0, 0.0, 1.0))
+
 # %% ../nbs/01_thermal.ipynb #0ac07e2c
 class _Canvas:
     "Per-pixel scene layers painted back to front: material id, linear albedo, internal heat (K), lit (1 = in sun)."
-    def __init__(self, size:int, rng:np.random.Generator):
-        self.S, self.rng = size, rng
+    def __init__(self, size:int, rng:np.random.Generator, greenness:float=1.0):
+        self.S, self.rng, self.greenness = size, rng, greenness   # greenness: see `season_greenness`
         self.material = np.full((size, size), -1, np.int64)
         self.albedo = np.zeros((size, size, 3), np.float32)
         self.heat = np.zeros((size, size), np.float32)
@@ -291,6 +305,8 @@ class _Canvas:
         "Draw an object colour from the material's albedo distribution."
         m = MATERIALS[MATERIAL_IDS[name]]
         base = np.array(m.palette[self.rng.integers(len(m.palette))] if m.palette else m.albedo, np.float32)
+        if name in _DORMANT_ALBEDO:   # seasonal vegetation: summer colour blended towards its dormant colour
+            base = self.greenness * base + (1 - self.greenness) * np.array(_DORMANT_ALBEDO[name], np.float32)
         return np.clip(base * (1 + m.albedo_jitter * self.rng.standard_normal(3)), 0.005, 0.95).astype(np.float32)
 
     def _box(self, y0, y1, x0, x1):
@@ -568,6 +584,8 @@ def _shade(cv:_Canvas, c:_Conditions, camera:Camera, coarse, medium, fine):
     # sky glows on its own: a vertical gradient from zenith blue (clear) or grey (overcast); clouds are lit albedo
     t = (np.arange(h, dtype=np.float32) / max(h, 1))[:, None]
     clear = np.array([0.25, 0.45, 0.85], np.float32) * (1 - t) + np.array([0.65, 0.78, 0.92], np.float32) * t
+    haze = 0.6 * summer_haze(c.air_k)                                      # warm, humid air whitens the clear sky
+    clear = (1 - haze) * clear + haze * np.array([0.78, 0.80, 0.82], np.float32)
     sky_rgb = (1 - c.cloud_cover) * clear + c.cloud_cover * np.array([0.62, 0.64, 0.68], np.float32) * (1 - 0.3 * t)
     if c.night: sky_rgb = sky_rgb * 0.08 + np.array([0.0, 0.01, 0.04], np.float32)
     top = rgb[:h]
@@ -578,6 +596,8 @@ def _shade(cv:_Canvas, c:_Conditions, camera:Camera, coarse, medium, fine):
     return dict(rgb=np.clip(rgb, 0, 1), temperature=T, emissivity=eps, environment=X, radiance=L)
 
 # %% ../nbs/01_thermal.ipynb #16f50835
+SCENE_VERSION = 2   # bumped whenever `render_scene` draws a different scene for the same seed (2: the season shows in RGB)
+
 def render_scene(seed:int, # scene seed: the same seed gives the same scene, bit for bit
                  size:int=256, # output height = width, pixels
                  *,
@@ -613,7 +633,7 @@ def render_scene(seed:int, # scene seed: the same seed gives the same scene, bit
     coarse, medium = _value_noise(rng, size, 6), _value_noise(rng, size, 24)
     fine = rng.standard_normal((size, size), dtype=np.float32)
 
-    cv = _Canvas(size, rng)
+    cv = _Canvas(size, rng, greenness=season_greenness(air))
     _draw_sky_and_ground(cv, c, coarse)
     if has_water: _draw_water(cv, c)
     road_geom = _draw_road(cv, c) if has_road else None
