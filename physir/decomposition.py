@@ -171,6 +171,11 @@ class DecompositionNet(nn.Module):
         self.material_head = nn.Conv2d(head_channels, num_material_classes, 1)
         self.context_head = nn.Conv2d(head_channels, context_channels, 1)
         self.fusion = PhysicsFusion(num_material_classes, context_channels, emissivity_init)
+        # one intensity-logit offset per image from the pooled deepest features: the scene's level (air temperature);
+        # built last, so the other modules' initial weights for a given seed are what they were without it
+        self.scene_level = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(self.backbone.channels[-1], 64),
+                                         nn.ReLU(inplace=True), nn.Linear(64, 1))
+        nn.init.zeros_(self.scene_level[-1].weight); nn.init.zeros_(self.scene_level[-1].bias)   # starts as no offset
 
     @property
     def num_material_classes(self)->int: return self.config['num_material_classes']
@@ -189,7 +194,7 @@ class DecompositionNet(nn.Module):
         if pad_h or pad_w: x = F.pad(x, (0, pad_w, 0, pad_h), mode='replicate')
         features = self.backbone(x).feature_maps
         h = self.decoder(list(features), x)[..., :H, :W]
-        intensity = torch.sigmoid(self.intensity_head(h))
+        intensity = torch.sigmoid(self.intensity_head(h) + self.scene_level(features[-1])[:, :, None, None])
         material_logits = self.material_head(h)
         context = self.context_head(h)
         emissivity, environment, fusion = self.fusion(intensity, material_logits, context)
