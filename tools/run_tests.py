@@ -24,7 +24,10 @@ lines = []
 for line in proc.stdout:
     sys.stdout.write(line); sys.stdout.flush(); lines.append(line.rstrip('\n'))
 rc = proc.wait()
-started = {Path(l.split(' ', 1)[1]).name for l in lines if l.startswith('Starting ')}
+# parallel workers' prints can share a line ('Starting A.ipynb- Completed B.ipynb'): find every 'Starting X.ipynb',
+# and count the --timing lines too (one per notebook run, printed by the parent process)
+started = {Path(m).name for l in lines for m in re.findall(r'Starting (\S+?\.ipynb)', l)}
+started |= {m.group(1) for l in lines if (m := re.fullmatch(r'(\S+\.ipynb): \d+ secs', l.strip()))}
 failed, in_list = set(), False
 for l in lines:
     if 'Failed On The Following Notebooks' in l: in_list = True; continue
