@@ -21,7 +21,7 @@ Screenshots and HTML go to bench/out/docs/ (git-ignored). Exit status: 0 all OK,
 
 Usage: .venv/bin/python bench/docs_check.py [--inplace] [--only GLOB] [--force] [--workers N] [--out DIR]
 """
-import argparse, base64, fnmatch, html, io, json, os, re, shutil, subprocess, sys, tempfile, time, traceback
+import argparse, fnmatch, html, json, os, re, shutil, subprocess, sys, tempfile, time, traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 

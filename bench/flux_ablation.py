@@ -18,7 +18,7 @@ Rows: each arm; baselines: grayscale of the RGB image, the Stage-1 fusion IR_hat
 estimate), and the VAE reconstruction of the true IR (the ceiling of any latent generator with this VAE).
 Floor: both guided arms beat the unguided arm on PSNR.
 The decomposition only *resembles* temperature / emissivity / environment; it is not a physical inversion."""
-import json, math, shutil, tempfile, time
+import json, shutil, tempfile, time
 from pathlib import Path
 import torch
 from fastcore.script import call_parse
@@ -27,7 +27,7 @@ from physir.data import write_synthetic_dataset, PairedThermalDataset
 from physir.decomposition import DecompositionNet
 from physir.pseudo_labels import luminance
 from physir.flux import (DecompositionGuidedFlux, tiny_flux_fill, tiny_prompt_embeds, fit_tiny_vae, encode_latents,
-                         decode_latents, make_diptych)
+                         decode_latents)
 from physir.metrics import psnr, ssim
 from diffusers import AutoencoderKL
 from physir.train_decomposition import DecompTrainConfig, DecompositionTrainer

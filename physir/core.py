@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'seed_everything', 'get_device', 'autocast_dtype', 'atomic_write', 'load_image', 'load_infrared',
-           'save_image', 'save_infrared', 'show_grid', 'ConfigError', 'load_config', 'config_to_dict', 'save_config']
+           'save_image', 'save_infrared', 'show_grid', 'ConfigError', 'load_config', 'parse_key_values',
+           'resolve_config', 'config_to_dict', 'save_config']
 
 # %% ../nbs/00_core.ipynb #c0a2f074
-import os, random, tempfile, json, dataclasses, typing, types, contextlib
+import os, random, re, tempfile, json, dataclasses, typing, types, contextlib
 from pathlib import Path
 import numpy as np
 import torch
@@ -160,6 +161,8 @@ def _check_value(key:str, value, tp):
     "Coerce `value` to annotation `tp` (int→float allowed, strings from the CLI parsed), or raise ConfigError."
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if tp is typing.Any: return value
+    if value is None and not (origin in (typing.Union, types.UnionType) and type(None) in args):
+        raise ConfigError(f"config key '{key}': cannot be None (type {tp})")
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args: return None
         for a in args:
@@ -243,6 +246,22 @@ def load_config(cls, path=None, overrides:dict|None=None):
     if overrides:
         cfg = _merge(cfg, _nest_dotted({k: v for k, v in overrides.items() if v is not None}))
     return cfg
+
+def parse_key_values(pairs)->dict:
+    "CLI KEY=VALUE pairs — a list, or one string 'a=1 b.c=x,y' — as {'a': '1', 'b.c': 'x,y'}; 'none'/'null' mean None."
+    if isinstance(pairs, str): pairs = re.split(r'[\s,]+(?=[\w.]+=)', pairs.strip())   # commas inside a value stay
+    out = {}
+    for item in (p for p in (pairs or []) if p):
+        if '=' not in item: raise ConfigError(f"{item!r}: expected KEY=VALUE (e.g. learning_rate=1e-4, or section.key=value)")
+        k, v = item.split('=', 1); v = v.strip()
+        out[k.strip()] = None if v.lower() in ('none', 'null') else v
+    return out
+
+def resolve_config(cls, path=None, flags:dict|None=None, sets=None):
+    "Config `cls` for a CLI: defaults ← YAML/JSON `path` ← `flags` (None = not given) ← `sets` KEY=VALUE pairs, where 'none' sets None."
+    cfg = load_config(cls, path, flags)
+    pairs = parse_key_values(sets)
+    return _merge(cfg, _nest_dotted(pairs)) if pairs else cfg
 
 def config_to_dict(cfg)->dict:
     "A plain (JSON/YAML-ready) dict of a config dataclass."

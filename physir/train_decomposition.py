@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
-from .core import seed_everything, load_config, config_to_dict, ConfigError, show_grid, atomic_write
+from .core import seed_everything, load_config, resolve_config, config_to_dict, ConfigError, show_grid, atomic_write
 from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator
 from .data import PairedThermalDataset
 from .decomposition import DecompositionNet, BACKBONES
@@ -173,12 +173,11 @@ class DecompositionTrainer:
                                    num_material_classes=cfg.num_material_classes, context_channels=cfg.context_channels)
         self.loss_fn = self._make_loss()
         optimizer = torch.optim.AdamW(net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-        self.step, self.budget_used_s = 0, 0.0
+        self.step = self.epoch = self.batch_in_epoch = 0; self.budget_used_s = 0.0   # the schedule reads `progress`
         # stepped by us once per optimizer step (not handed to accelerate, which would step it once per process)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: lr_factor(self.progress, cfg.lr_warmup))
         self.net, self.optimizer = acc.prepare(net, optimizer)
         self.guard = NonFiniteGuard(cfg.max_nonfinite)
-        self.step = self.epoch = self.batch_in_epoch = 0
         self.best_val_fusion, self.last_val_step, self.last_val = math.inf, -1, {}
         self.times = {'data': 0., 'labels': 0., 'model': 0.}
         self.history = []                              # (step, total loss) of every optimizer step of this session
@@ -424,25 +423,9 @@ def train_decomposition(cfg:DecompTrainConfig)->dict:
     return DecompositionTrainer(cfg).fit()
 
 # %% ../nbs/06_train_decomposition.ipynb #be83bc01
-def _parse_sets(pairs)->dict:
-    "['lambda_fusion=3', 'augment=false'] -> {'lambda_fusion': '3', 'augment': 'false'} (values are typed by load_config)."
-    out = {}
-    for p in ([pairs] if isinstance(pairs, str) else (pairs or [])):
-        if '=' not in p: raise ConfigError(f"--set {p!r}: expected KEY=VALUE (e.g. --set lambda_fusion=3)")
-        k, v = p.split('=', 1); out[k.strip()] = None if v.strip().lower() in ('none', 'null') else v.strip()
-    return out
-
 def decomp_config(config:str|None=None, set:list|None=None, **flags)->DecompTrainConfig:
-    "Resolve a `DecompTrainConfig`: defaults ← YAML/JSON `config` ← `flags` (None = not given) ← `set` KEY=VALUE pairs."
-    sets = _parse_sets(set)
-    overrides = {**{k: v for k, v in flags.items() if v is not None}, **{k: v for k, v in sets.items() if v is not None}}
-    cfg = load_config(DecompTrainConfig, config, overrides)
-    nones = [k for k, v in sets.items() if v is None]     # "--set max_steps=none": load_config skips None, so apply here
-    hints = typing.get_type_hints(DecompTrainConfig)
-    for k in nones:
-        if k not in hints: raise ConfigError(f"unknown config key '{k}' for DecompTrainConfig; valid keys: {', '.join(hints)}")
-        if type(None) not in typing.get_args(hints[k]): raise ConfigError(f"config key '{k}': cannot be None (type {hints[k]})")
-    return dataclasses.replace(cfg, **{k: None for k in nones}) if nones else cfg
+    "Resolve a `DecompTrainConfig`: defaults ← YAML/JSON `config` ← `flags` (None = not given) ← `set` KEY=VALUE pairs ('none' = None)."
+    return resolve_config(DecompTrainConfig, config, flags, set)
 
 # %% ../nbs/06_train_decomposition.ipynb #97bade67
 @call_parse

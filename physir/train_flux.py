@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
 from diffusers import FluxTransformer2DModel, AutoencoderKL
-from .core import ConfigError, load_config, config_to_dict, seed_everything, atomic_write, show_grid
+from .core import ConfigError, load_config, resolve_config, config_to_dict, seed_everything, atomic_write, show_grid
 from .data import PairedThermalDataset
 from .decomposition import DecompositionNet
 from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator
@@ -96,18 +96,7 @@ class FluxTrainConfig:
 
 def flux_config(config=None, set:list|None=None, **flags)->FluxTrainConfig:
     "Resolve a `FluxTrainConfig`: defaults ← YAML/JSON `config` ← `flags` (None = not given) ← `set` KEY=VALUE pairs ('none' = None)."
-    sets = {}
-    for p in ([set] if isinstance(set, str) else (set or [])):
-        if '=' not in p: raise ConfigError(f"--set {p!r}: expected KEY=VALUE (e.g. --set lora_rank=8)")
-        k, v = p.split('=', 1); sets[k.strip()] = None if v.strip().lower() in ('none', 'null') else v.strip()
-    cfg = load_config(FluxTrainConfig, config, {**{k: v for k, v in flags.items() if v is not None},
-                                                **{k: v for k, v in sets.items() if v is not None}})
-    hints = typing.get_type_hints(FluxTrainConfig)
-    nones = [k for k, v in sets.items() if v is None]
-    for k in nones:
-        if k not in hints: raise ConfigError(f"unknown config key '{k}' for FluxTrainConfig; valid keys: {', '.join(hints)}")
-        if type(None) not in typing.get_args(hints[k]): raise ConfigError(f"config key '{k}': cannot be None (type {hints[k]})")
-    return dataclasses.replace(cfg, **{k: None for k in nones}) if nones else cfg
+    return resolve_config(FluxTrainConfig, config, flags, set)
 
 # %% ../nbs/08_train_flux.ipynb #bdb28653
 TINY_FLUX = dict(latent_channels=4, vae_channels=(32, 32), num_layers=2, num_single_layers=2, num_attention_heads=4,

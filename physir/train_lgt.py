@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from fastcore.script import call_parse
 from tqdm.auto import tqdm
-from .core import ConfigError, load_config, config_to_dict, save_config, seed_everything
+from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, seed_everything
 from .training import save_checkpoint, load_checkpoint, latest_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator
 from .latents import LatentDataset
 from .lgt_unet import LGTUNet
@@ -294,15 +294,6 @@ def train_lgt(cfg:LGTConfig,
     return LGTTrainResult(raw, history, last_ckpt, csv_path if accelerator.is_main_process else None, done, global_step)
 
 # %% ../nbs/12_train_lgt.ipynb #6c3b88f8
-def _parse_overrides(text:str|None)->dict:
-    "'loss.w_style=2 training.seed=3' -> {'loss.w_style': '2', 'training.seed': '3'} (values typed by load_config)."
-    out = {}
-    for item in (text or '').replace(',', ' ').split():
-        if '=' not in item: raise ConfigError(f"override {item!r}: expected section.key=value")
-        k, v = item.split('=', 1)
-        out[k.strip()] = None if v.strip().lower() in ('none', 'null') else v.strip()
-    return out
-
 @call_parse
 def physir_train_lgt(config:str='config.json',  # reference-shaped config.json or YAML (missing default file = defaults)
                      data_root:str=None,         # data.data_root: style sub-folders of .pt latents
@@ -320,8 +311,8 @@ def physir_train_lgt(config:str='config.json',  # reference-shaped config.json o
         print("no ./config.json: using the built-in defaults"); path = None
     overrides = {'data.data_root': data_root, 'training.checkpoint_dir': checkpoint_dir, 'training.batch_size': batch_size,
                  'training.learning_rate': learning_rate, 'training.num_epochs': num_epochs, 'training.resume': resume,
-                 'training.mixed_precision': mixed_precision, 'training.seed': seed, **_parse_overrides(override)}
-    cfg = load_config(LGTConfig, path, overrides)
+                 'training.mixed_precision': mixed_precision, 'training.seed': seed}
+    cfg = resolve_config(LGTConfig, path, overrides, override)
     res = train_lgt(cfg, progress=not quiet)
     print(f"trained {res.epochs_done} epochs ({res.global_step} steps); last checkpoint {res.checkpoint}")
     # no return value: a console script exits with it (the Python API is `train_lgt`)

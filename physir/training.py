@@ -58,8 +58,9 @@ def save_checkpoint(directory, models:dict, optimizer=None, scheduler=None, stat
 # %% ../nbs/05a_training.ipynb #d13ce6d4
 def latest_checkpoint(directory, prefix:str, accept=None)->Path|None:
     "The newest `PREFIX<number>` checkpoint folder in `directory` (it must hold `state.json` and pass `accept`), or None."
-    found = sorted(p for p in Path(directory).glob(f'{prefix}*') if p.is_dir() and p.name[len(prefix):].isdigit()
-                   and (p/'state.json').is_file() and (accept is None or accept(p)))
+    found = sorted((p for p in Path(directory).glob(f'{prefix}*') if p.is_dir() and p.name[len(prefix):].isdigit()
+                    and (p/'state.json').is_file() and (accept is None or accept(p))),
+                   key=lambda p: int(p.name[len(prefix):]))   # by number: epoch_10000 comes after epoch_9999
     return found[-1] if found else None
 
 def load_checkpoint(directory, models:dict, optimizer=None, scheduler=None, strict:bool=True, restore_rng:bool=True)->dict:

@@ -7,6 +7,7 @@ __all__ = ['figure_png', 'ImageSource', 'Explorer', 'DecompositionExplorer', 'LG
 
 # %% ../nbs/15_widgets.ipynb #48b6bceb
 import html, io, time
+from pathlib import Path
 from collections import OrderedDict
 import numpy as np
 import torch
