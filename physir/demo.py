@@ -226,10 +226,11 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
     cfg = load_config(LGTConfig, overrides={'model.base_channels': 32, 'model.style_dim': 64, 'model.time_dim': 64,
         'training.batch_size': 16, 'training.learning_rate': 1e-3, 'training.num_epochs': 10_000, 'training.save_every': 10**6,
         'training.checkpoint_dir': str(out_dir/'checkpoints'/'lgt'), 'training.seed': seed, 'training.mixed_precision': 'no',
+        'training.max_time_s': preset.lgt_seconds,   # the cosine anneals over the time budget
         # short runs: a gray IR latent has a nearly constant self-similarity, so the style term needs more weight to move
         # at all, and the null-style model (10 % of samples) is too weak for CFG to help yet (measured in 13_sampler)
         'loss.w_style': 4.0, 'inference.num_steps': 10, 'inference.use_cfg': False})
-    res = train_lgt(cfg, dataset=list(zip(latents, style_ids)), progress=True, time_limit_s=preset.lgt_seconds)
+    res = train_lgt(cfg, dataset=list(zip(latents, style_ids)), progress=True)
     lgt = LGTInference(model=res.model.eval(), config=cfg, temperature_lambda=cfg.inference.temperature_lambda,
                        use_cfg=cfg.inference.use_cfg, cfg_scale=cfg.inference.cfg_scale, num_steps=cfg.inference.num_steps)
     def generate(rgb):

@@ -17,7 +17,7 @@ from torch import nn
 from fastcore.script import call_parse
 from tqdm.auto import tqdm
 from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, seed_everything
-from .training import save_checkpoint, load_checkpoint, latest_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator
+from .training import save_checkpoint, load_checkpoint, latest_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value
 from .latents import LatentDataset
 from .lgt_unet import LGTUNet
 from .energies import free_energy
@@ -62,7 +62,9 @@ class LGTTrainingConfig:
     resume:str|None = None         # a checkpoint folder, 'latest' (newest in checkpoint_dir) or None
     grad_clip:float = 1.0          # max gradient norm (0 = off)
     weight_decay:float = 0.0
-    lr_schedule:Literal['constant', 'cosine'] = 'cosine'  # cosine decays to 10% of learning_rate over the run
+    lr_schedule:Literal['constant', 'cosine'] = 'cosine'  # cosine decays to 10% of learning_rate over the run (steps or max_time_s)
+    max_time_s:float|None = None   # training budget in wall seconds, resumed sessions included: the cosine follows it, and
+                                   # training stops (and checkpoints) after the epoch in which it runs out
     log_every:int = 1              # steps between log rows
     cpu:bool = False               # force CPU even if a GPU is present
 
@@ -203,16 +205,13 @@ def _dataset_tensors(ds)->tuple[torch.Tensor, torch.Tensor]:
     items = [ds[i] for i in range(len(ds))]
     return torch.stack([x for x, _ in items]).float(), torch.as_tensor([int(s) for _, s in items])
 
-def _lr_lambda(schedule, total_steps):
-    if schedule == 'constant': return lambda step: 1.0
-    return lambda step: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / max(total_steps, 1)))
-
 # %% ../nbs/12_train_lgt.ipynb #ca1e7582
 def train_lgt(cfg:LGTConfig,
               dataset=None,                # a `LatentDataset` (or any dataset of (latent, style id)); None = load cfg.data
               model:nn.Module|None=None,   # an LGTUNet to train; None = build from cfg.model
               progress:bool=True,          # show a progress bar and per-epoch summaries
-              time_limit_s:float|None=None # stop (and checkpoint) after the epoch during which this many seconds passed
+              time_limit_s:float|None=None # this call stops (and checkpoints) after the epoch in which this many seconds passed;
+                                           # unlike `training.max_time_s` it leaves the learning-rate schedule alone
              )->LGTTrainResult:
     "Train LGT as configured: energy at the end of a differentiable ODE, CFG dropout, checkpoints, CSV/TensorBoard log, resume."
     tc = cfg.training
@@ -234,22 +233,29 @@ def train_lgt(cfg:LGTConfig,
     optimizer = torch.optim.AdamW(model.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay)
     n_local = len(range(accelerator.process_index, len(latents), accelerator.num_processes))
     steps_per_epoch = max(n_local // tc.batch_size, 1)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(tc.lr_schedule, tc.num_epochs * steps_per_epoch))
+    start_epoch, global_step, last_ckpt, seconds_used = 0, 0, None, 0.0   # the schedule reads the last two
+    def run_progress()->float:
+        "Share of the run done: planned steps, or the `max_time_s` budget used, whichever is further."
+        done = global_step / max(tc.num_epochs * steps_per_epoch, 1)
+        return max(done, seconds_used / tc.max_time_s) if tc.max_time_s else done
+    schedule = (lambda _: 1.0) if tc.lr_schedule == 'constant' else (lambda _: lr_factor(run_progress(), warmup=0.0, final=0.1))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     model, optimizer = accelerator.prepare(model, optimizer)
     raw = accelerator.unwrap_model(model)
 
     ckdir = Path(tc.checkpoint_dir)
-    start_epoch, global_step, last_ckpt = 0, 0, None
     resume_from = _resolve_resume(tc.resume, ckdir)
     if resume_from is not None:
         state = load_checkpoint(resume_from, {'model': raw}, optimizer, scheduler)
         start_epoch, global_step, last_ckpt = int(state['epoch']), int(state['global_step']), resume_from
+        seconds_used = float(state.get('train_seconds', 0.0))   # a time budget goes on where it stopped
         if progress: accelerator.print(f"resumed from {resume_from} (epoch {start_epoch}, step {global_step})")
     stamp = datetime.datetime.now().strftime('%Y%m%d_%H%M%S')
     csv_path = ckdir/'logs'/f'training_{stamp}.csv'
     logger = TrainLogger(ckdir/'logs', csv_path, enabled=accelerator.is_main_process)
     if accelerator.is_main_process: save_config(cfg, ckdir/'config.json')
     guard, history, t_start = NonFiniteGuard(), [], time.time()
+    t_budget = t_start - seconds_used   # when the budget would have started had this session run from it
     total = (tc.num_epochs - start_epoch) * steps_per_epoch
     bar = tqdm(total=total, disable=not (progress and accelerator.is_main_process), desc='LGT', leave=False)
     model.train()
@@ -269,25 +275,29 @@ def train_lgt(cfg:LGTConfig,
                 optimizer.zero_grad(set_to_none=True); continue
             accelerator.backward(loss)
             if tc.grad_clip > 0: accelerator.clip_grad_norm_(model.parameters(), tc.grad_clip)
-            optimizer.step(); scheduler.step(); optimizer.zero_grad(set_to_none=True)
-            global_step += 1
+            optimizer.step(); global_step += 1
+            if tc.max_time_s: seconds_used = main_process_value(accelerator, time.time() - t_budget)   # all processes agree
+            scheduler.step(); optimizer.zero_grad(set_to_none=True)
             row = {'loss': loss.detach().float().item(), **{k: float(v) for k, v in terms.items()},
                    'lr': scheduler.get_last_lr()[0], 'epoch': epoch + 1}
             history.append(row); epoch_losses.append(row['loss'])
             if global_step % tc.log_every == 0: logger.log(global_step, **row)
             bar.update(1); bar.set_postfix(loss=f"{row['loss']:.4f}")
         done = epoch + 1
-        out_of_time = time_limit_s is not None and time.time() - t_start > time_limit_s
+        seconds_used = main_process_value(accelerator, time.time() - t_budget)
+        out_of_budget = bool(tc.max_time_s) and seconds_used >= tc.max_time_s
+        out_of_time = out_of_budget or (time_limit_s is not None and seconds_used - (t_start - t_budget) > time_limit_s)
         if done % tc.save_every == 0 or done == tc.num_epochs or out_of_time:
             accelerator.wait_for_everyone()
             if accelerator.is_main_process:
                 last_ckpt = save_checkpoint(ckdir/f'epoch_{done:04d}', {'model': raw}, optimizer, scheduler,
-                                            state={'epoch': done, 'global_step': global_step, 'config': config_to_dict(cfg),
-                                                   **run_info})
+                                            state={'epoch': done, 'global_step': global_step, 'train_seconds': seconds_used,
+                                                   'config': config_to_dict(cfg), **run_info})
         if progress and accelerator.is_main_process and epoch_losses:
             bar.write(f"epoch {done}/{tc.num_epochs}  loss {sum(epoch_losses) / len(epoch_losses):.4f}  ({time.time() - t_start:.0f}s)")
         if out_of_time:
-            if progress: accelerator.print(f"time limit {time_limit_s}s reached after epoch {done}")
+            if progress: accelerator.print(f"time {'budget ' + str(tc.max_time_s) if out_of_budget else 'limit ' + str(time_limit_s)}s "
+                                           f"reached after epoch {done}")
             break
     bar.close(); logger.close()
     if guard.skipped and progress: accelerator.print(f"skipped {guard.skipped} steps with non-finite loss")

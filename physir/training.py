@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['capture_rng_state', 'restore_rng_state', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'TrainLogger',
-           'NonFiniteGuard', 'make_accelerator']
+           'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'main_process_value']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
 import json, os, random, shutil, tempfile, time, math, csv
@@ -141,3 +141,20 @@ def make_accelerator(mixed_precision:str='auto', cpu:bool=False, log_dir=None, g
         print("mixed_precision='fp16' needs a GPU; training in full precision"); mixed_precision = 'no'
     return Accelerator(mixed_precision=mixed_precision, cpu=cpu, project_dir=None if log_dir is None else str(log_dir),
                        gradient_accumulation_steps=gradient_accumulation_steps)
+
+# %% ../nbs/05a_training.ipynb #841b4929
+def lr_factor(progress:float, # share of the run done, 0…1
+              warmup:float=0.03, # share of the run spent warming up
+              final:float=0.01, # the factor at the start of the warm-up and at the end of the run
+             )->float:
+    "Learning-rate multiplier: linear warm-up from `final` to 1 over the first `warmup` of the run, then a cosine down to `final`."
+    p = min(max(float(progress), 0.0), 1.0)
+    if p < warmup: return final + (1 - final) * p / warmup
+    return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * (p - warmup) / (1 - warmup)))
+
+# %% ../nbs/05a_training.ipynb #b22bbdd1
+def main_process_value(accelerator, value:float)->float:
+    "The main process's `value` on every process (one all-reduce when there are several; free with one)."
+    if accelerator.num_processes == 1: return float(value)
+    mine = torch.tensor(float(value) * float(accelerator.is_main_process), dtype=torch.float64, device=accelerator.device)
+    return accelerator.reduce(mine, reduction='sum').item()
