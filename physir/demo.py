@@ -8,7 +8,7 @@ __all__ = ['DEMO_PRESETS', 'STAGES', 'DemoPreset', 'ReportSection', 'save_figure
            'ir_scores', 'comparison_figure', 'stage1_maps_figure', 'run_demo', 'physir_demo']
 
 # %% ../nbs/17_demo.ipynb #7a1c3fc4
-import dataclasses, html, json, time, base64, io
+import dataclasses, html, json, time, base64, io, tempfile
 from pathlib import Path
 import numpy as np
 import torch
@@ -166,6 +166,11 @@ def plot_curves(curves:dict, path, title:str='')->Path:
 def _decomp_row(name, s): return {'method': name, 'ρ(intensity, T)': s['rho'], 'NMI(material)': s['nmi'],
                                   'fusion PSNR (dB)': s['fusion_psnr'], 'fusion SSIM': s['fusion_ssim']}
 
+def _run_log_dir(out_dir:Path, stage:str)->Path:
+    "A new TensorBoard run folder `OUT/logs/STAGE/<time>-<id>`: reruns into one OUT sit side by side, and each report reads its own."
+    parent = out_dir/'logs'/stage; parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=time.strftime('%Y%m%d-%H%M%S-'), dir=parent))
+
 def stage_decomposition(out_dir, root, preset:DemoPreset, seed:int=0):
     "Train Stage 1 for the preset's budget; returns (trained net, checkpoint path, ReportSection)."
     out_dir, root = Path(out_dir), Path(root)
@@ -173,14 +178,16 @@ def stage_decomposition(out_dir, root, preset:DemoPreset, seed:int=0):
                             backbone='resnet18', batch_size=8, num_epochs=10_000, learning_rate=preset.stage1_lr,
                             max_time_s=preset.stage1_seconds, num_workers=0, seed=seed, mixed_precision='no',
                             val_interval=10**6, save_every=10**6, log_interval=5,
-                            log_dir=str(out_dir/'logs'/'decomposition'), checkpoint_dir=str(out_dir/'checkpoints'/'decomposition'),
+                            log_dir=str(_run_log_dir(out_dir, 'decomposition')), checkpoint_dir=str(out_dir/'checkpoints'/'decomposition'),
                             vis_dir=str(out_dir/'visualizations'/'decomposition'))
     trainer = DecompositionTrainer(cfg)
     val_loader = DataLoader(PairedThermalDataset(root, split='val', image_size=preset.image_size), batch_size=8)
-    untrained = evaluate_decomposition(trainer.model, val_loader, device='cpu')
+    device = trainer.accelerator.device   # score where the model trains (moving it away mid-run would break a GPU run)
+    untrained = evaluate_decomposition(trainer.model, val_loader, device=device)
     summary = trainer.fit()
     net = trainer.accelerator.unwrap_model(trainer.model).eval()
-    trained = evaluate_decomposition(net, val_loader, device='cpu')
+    trained = evaluate_decomposition(net, val_loader, device=device)
+    net = net.cpu()                       # the report's figures and predictions run on the CPU
     rows = [_decomp_row('luminance baseline', evaluate_luminance_baseline(val_loader, cfg.num_material_classes)),
             _decomp_row('untrained net', untrained), _decomp_row('trained net', trained)]
     plot_curves(read_scalars(cfg.log_dir, ['train/total', 'train/intensity', 'train/material', 'train/fusion']),
@@ -199,10 +206,10 @@ def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:
                           tiny_vae_steps=preset.flux_vae_steps, decomposition_checkpoint=str(decomposition_checkpoint),
                           batch_size=4, max_steps=preset.flux_steps, learning_rate=1e-3, lr_warmup_steps=5, num_workers=0,
                           mixed_precision='no', seed=seed, log_interval=5, sample_every=10**6, save_every=10**6,
-                          num_inference_steps=preset.flux_sampling_steps, log_dir=str(out_dir/'logs'/'flux'),
+                          num_inference_steps=preset.flux_sampling_steps, log_dir=str(_run_log_dir(out_dir, 'flux')),
                           checkpoint_dir=str(out_dir/'checkpoints'/'flux'), vis_dir=str(out_dir/'visualizations'/'flux'))
     summary = train_flux(cfg)
-    model = load_flux_checkpoint(cfg.checkpoint_dir).eval()
+    model = load_flux_checkpoint(summary['checkpoint']).eval()   # this run's, not the newest in the folder
     def generate(rgb):
         small = F.interpolate(rgb, size=(preset.flux_size,) * 2, mode='area')
         ir = model.generate(small, num_inference_steps=preset.flux_sampling_steps, seed=seed)
@@ -215,6 +222,11 @@ def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:
     return generate, ReportSection('Stage 2: decomposition-guided FLUX.1-Fill', text, ['curves_flux.png'])
 
 # %% ../nbs/17_demo.ipynb #2e5f52e6
+class _LatentPairs(list):
+    "(latent, style id) pairs that record their codec and style names as a `LatentDataset` does, so the checkpoint does too."
+    def __init__(self, pairs, codec_info:dict, style_names:list[str]):
+        super().__init__(pairs); self.codec_info, self.style_names = codec_info, style_names
+
 def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
     "Train a small LGTUNet on RGB (style 0) and IR (style 1) pixel latents; returns (rgb → IR function, ReportSection)."
     out_dir, root = Path(out_dir), Path(root)
@@ -230,7 +242,9 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
         # short runs: a gray IR latent has a nearly constant self-similarity, so the style term needs more weight to move
         # at all, and the null-style model (10 % of samples) is too weak for CFG to help yet (measured in 13_sampler)
         'loss.w_style': 4.0, 'inference.num_steps': 10, 'inference.use_cfg': False})
-    res = train_lgt(cfg, dataset=list(zip(latents, style_ids)), progress=True)
+    # the codec record makes the checkpoint usable on its own: `physir_generate --method lgt CHECKPOINT`
+    pairs = _LatentPairs(zip(latents, style_ids), dict(codec.info(), target_size=preset.image_size), ['rgb', 'infrared'])
+    res = train_lgt(cfg, dataset=pairs, progress=True)
     lgt = LGTInference(model=res.model.eval(), config=cfg, temperature_lambda=cfg.inference.temperature_lambda,
                        use_cfg=cfg.inference.use_cfg, cfg_scale=cfg.inference.cfg_scale, num_steps=cfg.inference.num_steps)
     def generate(rgb):
