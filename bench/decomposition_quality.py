@@ -109,7 +109,8 @@ def main(budget_s:float=300,         # training budget in seconds (checked betwe
     t_setup = time.perf_counter() - t0
     val_loader = DataLoader(PairedThermalDataset(root, split='val', image_size=image_size, augment=False), batch_size=8)
     untrained = evaluate_decomposition(trainer.model, val_loader, device='cpu')
-    untrained_pooled = pooled_rho(lambda rgb: trainer.model.eval()(rgb).intensity, val_loader)
+    trainer.model.eval()                                  # fit() switches it back to training mode
+    untrained_pooled = pooled_rho(lambda rgb: trainer.model(rgb).intensity, val_loader)
     lum_pooled = pooled_rho(lambda rgb: luminance_decomposition(rgb).intensity, val_loader)
     lum = evaluate_luminance_baseline(val_loader, cfg.num_material_classes)
     oracle_psnr = level_blind_psnr(PairedThermalDataset(root, split='train', image_size=image_size), val_loader)

@@ -24,7 +24,7 @@ from .train_flux import FluxTrainConfig, train_flux, load_flux_checkpoint
 from .core import load_config
 from .latents import PixelCodec
 from .train_lgt import LGTConfig, train_lgt
-from .sampler import LGTInference
+from .generate import IRGenerator
 import torch.nn.functional as F
 from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_per_image, ssim_per_image, spearman_rho
 
@@ -245,11 +245,7 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
     # the codec record makes the checkpoint usable on its own: `physir_generate --method lgt CHECKPOINT`
     pairs = _LatentPairs(zip(latents, style_ids), dict(codec.info(), target_size=preset.image_size), ['rgb', 'infrared'])
     res = train_lgt(cfg, dataset=pairs, progress=True)
-    lgt = LGTInference(model=res.model.eval(), config=cfg, temperature_lambda=cfg.inference.temperature_lambda,
-                       use_cfg=cfg.inference.use_cfg, cfg_scale=cfg.inference.cfg_scale, num_steps=cfg.inference.num_steps)
-    def generate(rgb):
-        out = codec.decode(lgt.transfer_style(codec.encode(rgb), source_style_id=0, target_style_id=1, seed=seed))
-        return F.interpolate(luminance(out), size=rgb.shape[-2:], mode='bilinear', align_corners=False)
+    generate = IRGenerator.from_checkpoint(res.checkpoint, method='lgt', seed=seed)   # what `physir_generate --method lgt` runs
     steps = [h.get('step', i) for i, h in enumerate(res.history)]
     keys = [k for k in (res.history[0] if res.history else {}) if k in ('energy', 'loss', 'style', 'content', 'total')]
     plot_curves({k: (steps, [h[k] for h in res.history]) for k in keys}, out_dir/'curves_lgt.png', 'LGT free energy')

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
 from .core import seed_everything, load_config, resolve_config, config_to_dict, ConfigError, show_grid, atomic_write
-from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value
+from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value, run_progress
 from .data import PairedThermalDataset
 from .decomposition import DecompositionNet, BACKBONES
 from .pseudo_labels import PseudoLabeler
@@ -206,9 +206,7 @@ class DecompositionTrainer:
     @property
     def progress(self)->float:
         "Share of the run done (0…1): optimizer steps over `total_steps`, or the `max_time_s` budget used, whichever is further."
-        done = self.step / max(self.total_steps, 1)
-        if self.cfg.max_time_s: done = max(done, self.budget_used_s / self.cfg.max_time_s)
-        return min(done, 1.0)
+        return run_progress(self.step, self.total_steps, self.budget_used_s, self.cfg.max_time_s)
 
     @property
     def model(self)->nn.Module:

@@ -17,7 +17,7 @@ from torch import nn
 from fastcore.script import call_parse
 from tqdm.auto import tqdm
 from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, seed_everything
-from .training import save_checkpoint, load_checkpoint, latest_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value
+from .training import save_checkpoint, load_checkpoint, latest_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value, run_progress
 from .latents import LatentDataset
 from .lgt_unet import LGTUNet
 from .energies import free_energy
@@ -234,11 +234,9 @@ def train_lgt(cfg:LGTConfig,
     n_local = len(range(accelerator.process_index, len(latents), accelerator.num_processes))
     steps_per_epoch = max(n_local // tc.batch_size, 1)
     start_epoch, global_step, last_ckpt, seconds_used = 0, 0, None, 0.0   # the schedule reads the last two
-    def run_progress()->float:
-        "Share of the run done: planned steps, or the `max_time_s` budget used, whichever is further."
-        done = global_step / max(tc.num_epochs * steps_per_epoch, 1)
-        return max(done, seconds_used / tc.max_time_s) if tc.max_time_s else done
-    schedule = (lambda _: 1.0) if tc.lr_schedule == 'constant' else (lambda _: lr_factor(run_progress(), warmup=0.0, final=0.1))
+    planned_steps = tc.num_epochs * steps_per_epoch
+    schedule = (lambda _: 1.0) if tc.lr_schedule == 'constant' else \
+        (lambda _: lr_factor(run_progress(global_step, planned_steps, seconds_used, tc.max_time_s), warmup=0.0, final=0.1))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     model, optimizer = accelerator.prepare(model, optimizer)
     raw = accelerator.unwrap_model(model)
@@ -250,12 +248,13 @@ def train_lgt(cfg:LGTConfig,
         start_epoch, global_step, last_ckpt = int(state['epoch']), int(state['global_step']), resume_from
         seconds_used = float(state.get('train_seconds', 0.0))   # a time budget goes on where it stopped
         if progress: accelerator.print(f"resumed from {resume_from} (epoch {start_epoch}, step {global_step})")
+    seconds_before = seconds_used                                  # time_limit_s counts only this call's time
     stamp = datetime.datetime.now().strftime('%Y%m%d_%H%M%S')
     csv_path = ckdir/'logs'/f'training_{stamp}.csv'
     logger = TrainLogger(ckdir/'logs', csv_path, enabled=accelerator.is_main_process)
     if accelerator.is_main_process: save_config(cfg, ckdir/'config.json')
     guard, history, t_start = NonFiniteGuard(), [], time.time()
-    t_budget = t_start - seconds_used   # when the budget would have started had this session run from it
+    t_budget = t_start - seconds_before   # when the budget would have started had this session run from it
     total = (tc.num_epochs - start_epoch) * steps_per_epoch
     bar = tqdm(total=total, disable=not (progress and accelerator.is_main_process), desc='LGT', leave=False)
     model.train()
@@ -286,7 +285,7 @@ def train_lgt(cfg:LGTConfig,
         done = epoch + 1
         seconds_used = main_process_value(accelerator, time.time() - t_budget)
         out_of_budget = bool(tc.max_time_s) and seconds_used >= tc.max_time_s
-        out_of_time = out_of_budget or (time_limit_s is not None and seconds_used - (t_start - t_budget) > time_limit_s)
+        out_of_time = out_of_budget or (time_limit_s is not None and seconds_used - seconds_before > time_limit_s)
         if done % tc.save_every == 0 or done == tc.num_epochs or out_of_time:
             accelerator.wait_for_everyone()
             if accelerator.is_main_process:

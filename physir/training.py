@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['capture_rng_state', 'restore_rng_state', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'TrainLogger',
-           'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'main_process_value']
+           'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
 import json, os, random, shutil, tempfile, time, math, csv
@@ -151,6 +151,15 @@ def lr_factor(progress:float, # share of the run done, 0…1
     p = min(max(float(progress), 0.0), 1.0)
     if p < warmup: return final + (1 - final) * p / warmup
     return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * (p - warmup) / (1 - warmup)))
+
+# %% ../nbs/05a_training.ipynb #c26b4c78
+def run_progress(steps:int, total_steps:int, # optimizer steps done, and planned
+                 seconds_used:float=0.0, max_time_s:float|None=None, # time budget used, and the budget (None: no budget)
+                )->float:
+    "Share of a run done (0…1): `steps / total_steps`, or `seconds_used / max_time_s` when there is a budget, whichever is further."
+    done = steps / max(total_steps, 1)
+    if max_time_s: done = max(done, seconds_used / max_time_s)
+    return min(done, 1.0)
 
 # %% ../nbs/05a_training.ipynb #b22bbdd1
 def main_process_value(accelerator, value:float)->float:
