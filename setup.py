@@ -20,6 +20,8 @@ requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 min_python = cfg['min_python']
+# optional extras: a settings.ini key `extra_NAME = pkg1 pkg2` becomes `pip install physir[NAME]`
+extras = {k[len('extra_'):]: shlex.split(v) for k, v in cfg.items() if k.startswith('extra_')}
 console_scripts = [o for o in cfg.get('console_scripts', '').split('\n') if o.strip()]
 
 setuptools.setup(
@@ -34,7 +36,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=['physir', 'physir.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require={'dev': dev_requirements, **extras},
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
