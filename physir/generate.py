@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['GENERATION_METHODS', 'exif_orientation', 'load_input_image', 'list_inputs', 'CheckpointKindError', 'checkpoint_kind',
-           'find_checkpoint', 'working_size', 'resize_to', 'FusionBackend', 'LGTBackend', 'FluxBackend',
-           'GenerationReport', 'ir_preview', 'IRGenerator', 'physir_generate']
+           'find_checkpoint', 'working_size', 'resize_to', 'FusionBackend', 'DirectBackend', 'LGTBackend',
+           'FluxBackend', 'GenerationReport', 'ir_preview', 'IRGenerator', 'physir_generate']
 
 # %% ../nbs/16_generate.ipynb #39c7aaed
 import dataclasses, json, time, sys
@@ -19,7 +19,7 @@ from fastcore.script import call_parse, Param, store_true
 from .core import IMAGE_EXTS, load_image, save_image, save_infrared, get_device, autocast_dtype
 from .pseudo_labels import luminance
 from .training import latest_checkpoint
-from .decomposition import DecompositionNet
+from .decomposition import DecompositionNet, DirectIRNet
 
 # %% ../nbs/16_generate.ipynb #3d430a96
 _EXIF_ORIENTATION = 0x0112
@@ -69,11 +69,12 @@ def list_inputs(inputs, # file and folder paths (str or Path), or one of them
     return paths, problems
 
 # %% ../nbs/16_generate.ipynb #59e04196
-GENERATION_METHODS = ('fusion', 'flux', 'lgt')
+GENERATION_METHODS = ('fusion', 'direct', 'flux', 'lgt')
 _EXPECTED = {'fusion': 'a Stage-1 DecompositionNet folder (config.json + model.safetensors, from DecompositionNet.save)',
+             'direct': 'a Stage-1 DirectIRNet folder (config.json with method "direct" + model.safetensors; the trained baseline)',
              'flux': 'a Stage-2 FLUX checkpoint folder (from physir.train_flux)',
              'lgt': 'an LGT checkpoint folder (epoch_XXXX from physir.train_lgt, or its run folder)'}
-_KIND_FOR_METHOD = {'fusion': 'decomposition', 'flux': 'flux', 'lgt': 'lgt'}
+_KIND_FOR_METHOD = {'fusion': 'decomposition', 'direct': 'direct', 'flux': 'flux', 'lgt': 'lgt'}
 _METHOD_FOR_KIND = {v: k for k, v in _KIND_FOR_METHOD.items()}
 
 class CheckpointKindError(ValueError):
@@ -83,9 +84,14 @@ def _read_json(path:Path):
     try: return json.loads(path.read_text())
     except Exception: return None
 
-def _is_decomposition(path:Path)->bool:
+def _stage1_method(path:Path)->str|None:
+    "'fusion' or 'direct' for a Stage-1 net folder (config.json records the method; none recorded: fusion), else None."
     cfg = _read_json(path/'config.json') if (path/'config.json').is_file() else None
-    return isinstance(cfg, dict) and 'resnet_config' in cfg and (path/'model.safetensors').is_file()
+    if not (isinstance(cfg, dict) and 'resnet_config' in cfg and (path/'model.safetensors').is_file()): return None
+    return cfg.get('method', 'fusion')
+
+def _is_decomposition(path:Path)->bool: return _stage1_method(path) == 'fusion'
+def _is_direct(path:Path)->bool: return _stage1_method(path) == 'direct'
 
 def _is_lgt(path:Path)->bool:
     state = _read_json(path/'state.json') if (path/'state.json').is_file() else None
@@ -103,13 +109,14 @@ def _flux_checkpoint(path:Path)->Path|None:
 
 # %% ../nbs/16_generate.ipynb #f2828acd
 def checkpoint_kind(path)->tuple[str, Path]:
-    "`(kind, folder)` of a checkpoint: kind 'decomposition', 'flux' or 'lgt'; a run folder resolves to its newest checkpoint."
+    "`(kind, folder)` of a checkpoint: kind 'decomposition', 'direct', 'flux' or 'lgt'; a run folder resolves to its newest checkpoint."
     path = Path(path)
     if not path.exists(): raise CheckpointKindError(f"checkpoint {path} does not exist")
     if not path.is_dir():
         raise CheckpointKindError(f"checkpoint {path} is a file; physir checkpoints are folders "
                                   f"(give the folder that holds config.json/state.json and *.safetensors)")
     if _is_decomposition(path): return 'decomposition', path
+    if _is_direct(path): return 'direct', path
     if _is_lgt(path): return 'lgt', path
     flux = _flux_checkpoint(path)
     if flux is not None: return 'flux', flux
@@ -117,8 +124,9 @@ def checkpoint_kind(path)->tuple[str, Path]:
     if latest is not None: return 'lgt', latest
     for name in ('best_model', 'last'):   # a Stage-1 training run folder (physir.train_decomposition)
         if _is_decomposition(path/name): return 'decomposition', path/name
+        if _is_direct(path/name): return 'direct', path/name
     raise CheckpointKindError(f"{path} is not a physir checkpoint: found {sorted(p.name for p in path.iterdir())[:8]}; "
-                              f"expected {_EXPECTED['fusion']}, {_EXPECTED['flux']} or {_EXPECTED['lgt']}")
+                              f"expected {_EXPECTED['fusion']}, {_EXPECTED['direct']}, {_EXPECTED['flux']} or {_EXPECTED['lgt']}")
 
 def find_checkpoint(path, method:str)->Path:
     "The checkpoint folder for `method` at `path`, or a `CheckpointKindError` naming the path and what `method` expects."
@@ -160,6 +168,13 @@ class FusionBackend:
     def to(self, device): self.net.to(device); return self
     def size_for(self, H, W, max_side): return working_size(H, W, max_side)
     def __call__(self, rgb, seed:int=0): return self.net(rgb).fusion
+
+# %% ../nbs/16_generate.ipynb #953e1b1a
+class DirectBackend(FusionBackend):
+    "The Stage-1 direct baseline: the IR estimate of a `DirectIRNet` (normalised IR units), at the fusion's working sizes."
+    method = 'direct'
+    def __init__(self, net:DirectIRNet): self.net = net.eval()
+    def __call__(self, rgb, seed:int=0): return self.net(rgb).ir
 
 # %% ../nbs/16_generate.ipynb #4b920630
 class LGTBackend:
@@ -368,7 +383,7 @@ def _lgt_backend(folder:Path, device, num_steps=None, temperature_lambda=None, c
 @patch(cls_method=True)
 def from_checkpoint(cls:IRGenerator,
                     path,                          # checkpoint folder (or a training run folder)
-                    method:str='fusion',           # 'fusion', 'flux' or 'lgt'
+                    method:str='fusion',           # 'fusion', 'direct', 'flux' or 'lgt'
                     device=None, max_side:int|None=None, seed:int=0,
                     num_steps:int|None=None,       # sampling steps (flux, lgt); None: the method's/checkpoint's default
                     guidance_scale:float|None=None,# FLUX guidance (flux); None: the model's
@@ -378,6 +393,7 @@ def from_checkpoint(cls:IRGenerator,
     device = get_device(device)
     if lgt_options and method != 'lgt': raise TypeError(f"options {sorted(lgt_options)} only apply to method 'lgt'")
     if method == 'fusion': backend = FusionBackend(_load_decomposition_net(folder))
+    elif method == 'direct': backend = DirectBackend(DirectIRNet.load(folder))
     elif method == 'lgt': backend = _lgt_backend(folder, device, num_steps, **lgt_options)
     else: backend = FluxBackend(_load_flux_model(folder, device), num_steps, guidance_scale)
     return cls(backend, device, max_side, seed, checkpoint=folder)
@@ -386,7 +402,7 @@ def from_checkpoint(cls:IRGenerator,
 @call_parse
 def physir_generate(
     inputs:Param("image files and/or folders (JPEG/PNG/TIFF/…; RGB, RGBA or gray; any size)", str, nargs='+'),
-    method:Param("fusion (Stage 1) | flux (Stage 2) | lgt", str, choices=list(GENERATION_METHODS))='fusion',
+    method:Param("fusion (Stage 1) | direct (Stage-1 baseline) | flux (Stage 2) | lgt", str, choices=list(GENERATION_METHODS))='fusion',
     checkpoint:Param("checkpoint folder for the method (a training run folder picks its newest/best)", str)=None,
     out:Param("output folder: STEM.png per input", str)='generated',
     preview:Param("also write STEM_preview.png, an 8-bit colour preview", store_true)=False,

@@ -1,0 +1,272 @@
+#!/usr/bin/env python
+"""Stage 1 on real data: radiometric FLIR scenes (true temperature) and RoadScene's registered RGB/IR pairs.
+
+    python bench/real_data.py                                   # --root ../shared/real (beside the repository)
+    python bench/real_data.py --root /data/real --budget_s 600 --synthetic_budget_s 300
+
+Runs only when the real-data folder exists (see its README.md: `roadscene/` in the dataset's own layout,
+`flir_rjpeg/with_photo/` and `flir_rjpeg/thermal_only/` radiometric JPEGs); otherwise it prints one line and exits 0.
+
+(a) Stage 1 (fusion) trained on the kit's synthetic scenes for `synthetic_budget_s` of CPU time, scored on the real
+    radiometric scenes with an embedded photo: per-image Spearman ρ(intensity, T) and ρ(fusion, T) against the true
+    temperature T (kelvin, from the camera's calibration), next to ρ(luminance, T), ρ(1 − luminance, T) and
+    ρ(IR, T), the IR image the camera would store (T over the scene's span, 8-bit), as the ceiling; the thermal-only
+    files give ρ(IR, T) too. The photo is cropped to the thermal field of view from the picture-in-picture metadata
+    and resized to the thermal grid; the network sees it resized so its short side is `synthetic_size`.
+(b) Stage 1 (fusion) and the direct baseline (`method='direct'`: same backbone and decoder, RGB → IR, L1 + SSIM),
+    each trained from the same seed for `budget_s` of CPU time on RoadScene's pairs (`crop_LR_visible/` with
+    `cropinfrared/`, registered and of equal size) split by sorted stem, the last `n_holdout` held out. Training
+    reads random square crops over the whole frame (side 0.71–1 × the short side, flips) resized to `image_size`;
+    held-out frames go through `physir.generate.IRGenerator` (the `physir_generate` path) at a working long side
+    of `eval_max_side` (aspect kept) and come back at the IR's own size, where they are scored: PSNR and SSIM
+    (data range 1) and per-image ρ against the real IR, next to the trivial baselines (a constant image at the
+    training set's mean IR, the grey of the RGB, its inverse). Floors: fusion and direct each beat all three
+    on PSNR and on ρ.
+(c) per-image time of `physir_generate --method fusion|direct` on 640×512 inputs (the (b) checkpoints), CPU and
+    wall seconds, on this machine's `threads` torch threads.
+Training budgets count this process's CPU time, so contention changes the wall time, not the result."""
+import contextlib, io, os, shutil, sys, tempfile, time
+from pathlib import Path
+import numpy as np
+import torch
+from PIL import Image
+from fastcore.script import call_parse
+from physir.core import load_image, save_image
+from physir.data import write_synthetic_dataset, load_pair
+from physir.metrics import psnr_per_image, ssim_per_image, spearman_rho
+from physir.pseudo_labels import luminance
+from physir.generate import IRGenerator, FusionBackend, DirectBackend, working_size, resize_to, physir_generate
+from physir.train_decomposition import DecompTrainConfig, DecompositionTrainer
+
+FLOOR_BASELINES = ('constant', 'grey', 'inverted_grey')
+
+# --- Readers for the real data's own layouts. STOPGAP, to be replaced by physir.datasets (branch `datasets`):
+#     find_pairs(root, format='roadscene'), load_pair(record), read_radiometric(path). ---
+_IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp')
+
+def roadscene_pairs(root:Path)->list:
+    "`(stem, rgb_path, ir_path)` of RoadScene's registered pairs (`crop_LR_visible/` + `cropinfrared/`), sorted by stem."
+    rgb_dir, ir_dir = root/'crop_LR_visible', root/'cropinfrared'
+    for d in (rgb_dir, ir_dir):
+        if not d.is_dir(): raise FileNotFoundError(f"{d}: missing; RoadScene's layout has crop_LR_visible/ and cropinfrared/")
+    rgb = {p.stem: p for p in rgb_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES}
+    ir = {p.stem: p for p in ir_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES}
+    unpaired = sorted(set(rgb) ^ set(ir))
+    if unpaired: raise ValueError(f"{root}: {len(unpaired)} stems without a partner, e.g. {unpaired[:3]}")
+    return [(s, rgb[s], ir[s]) for s in sorted(rgb)]
+
+def _embedded_photo_is_png(path:Path)->bool:
+    "Does the R-JPEG store its visible photo as PNG (some cameras, e.g. the B60, store YCbCr in it) rather than JPEG?"
+    from flyr.records import extract_flir_app1, parse_flir_records, RecordIndex
+    with open(path, 'rb') as f:
+        app1 = extract_flir_app1(f); records = parse_flir_records(app1)
+        meta = records.get(RecordIndex.EMBEDDED_IMAGE.value)
+        if meta is None: return False
+        app1.seek(meta[2] + 32)                    # where flyr's parse_embedded_image starts the image bytes
+        return app1.read(8) == b'\x89PNG\r\n\x1a\n'
+
+def read_rjpeg(path:Path)->dict:
+    "A FLIR R-JPEG: temperature `[1,h,w]` (K) and, when it embeds a photo, `rgb` `[3,h,w]` cropped to the thermal view."
+    import flyr
+    thermogram = flyr.unpack(str(path))
+    kelvin = torch.as_tensor(np.asarray(thermogram.kelvin, dtype=np.float32))[None]
+    item = dict(name=path.stem, temperature=kelvin, rgb=None)
+    optical, pip = thermogram.optical, thermogram.pip_info
+    if optical is None or pip is None: return item
+    photo = Image.fromarray(optical, 'YCbCr').convert('RGB') if _embedded_photo_is_png(path) else Image.fromarray(optical).convert('RGB')
+    h, w = kelvin.shape[-2:]
+    # flyr's picture-in-picture placement: the thermal grid scaled by photo width / thermal width / real_to_ir,
+    # centred on the photo and shifted by the offsets
+    scale = photo.size[0] / w / pip.real_to_ir
+    x0 = photo.size[0] / 2 - w * scale / 2 + pip.offset_x
+    y0 = photo.size[1] / 2 - h * scale / 2 + pip.offset_y
+    crop = photo.resize((w, h), Image.BICUBIC, box=(x0, y0, x0 + w * scale, y0 + h * scale))
+    item['rgb'] = torch.from_numpy(np.asarray(crop, dtype=np.float32) / 255).permute(2, 0, 1).contiguous()
+    return item
+
+# --- scores ---
+def ir_as_stored(temperature:torch.Tensor)->torch.Tensor:
+    "The IR image a camera would store: T over the scene's own span, quantised to 8 bits."
+    lo, hi = temperature.min(), temperature.max()
+    return ((temperature - lo) / (hi - lo).clamp_min(1e-6) * 255).round() / 255
+
+def rho(pred:torch.Tensor, truth:torch.Tensor)->float:
+    "Per-image Spearman ρ; a constant prediction orders nothing (0)."
+    r = spearman_rho(pred.flatten().float(), truth.flatten().float())
+    return 0.0 if r != r else r
+
+def trivial_baselines(rgb:torch.Tensor, train_mean_ir:float)->dict:
+    "The trivial baselines for `rgb` `[3,H,W]`: constant at the training mean IR, grey (Rec. 601 luma), inverted grey."
+    try: from physir.metrics import trivial_baselines as shared       # helper `evalproto`'s, once merged
+    except ImportError: shared = None
+    if shared is not None: return shared(rgb, train_mean_ir)
+    grey = luminance(rgb[None])[0].clamp(0, 1)
+    return dict(constant=torch.full_like(grey, float(train_mean_ir)), grey=grey, inverted_grey=1 - grey)
+
+def _mean(v): return float(np.mean(v)) if len(v) else float('nan')
+
+# --- training ---
+def _link_split(pairs, folder:Path)->Path:
+    "The kit layout (`rgb/`, `infrared/`) for `pairs` as symbolic links to the real files (nothing copied or changed)."
+    for sub in ('rgb', 'infrared'): (folder/sub).mkdir(parents=True, exist_ok=True)
+    for stem, rgb, ir in pairs:
+        for sub, src in (('rgb', rgb), ('infrared', ir)):
+            dst = folder/sub/f'{stem}{src.suffix.lower()}'
+            if not dst.exists(): dst.symlink_to(src.resolve())
+    return folder
+
+def train(method:str, train_dir:Path, work:Path, budget_s:float, image_size:int, batch_size:int, learning_rate:float,
+          backbone:str, seed:int, mixed_precision:str, val_dir:Path|None=None):
+    "Train Stage 1 (`method`) for `budget_s` of this process's CPU time; returns (trained net, summary, CPU seconds)."
+    cfg = DecompTrainConfig(method=method, train_data=str(train_dir), val_data=str(val_dir) if val_dir else None,
+                            image_size=image_size, backbone=backbone, batch_size=batch_size, num_epochs=100_000,
+                            learning_rate=learning_rate, max_time_s=budget_s, time_clock='cpu', num_workers=0, seed=seed,
+                            progress=False, val_interval=10**6, save_every=10**6, log_interval=50,
+                            mixed_precision=mixed_precision, cpu=True, label_cache_dir=str(work/'labels'),
+                            log_dir=str(work/'logs'), checkpoint_dir=str(work/'checkpoints'), vis_dir=str(work/'vis'))
+    trainer = DecompositionTrainer(cfg)
+    cpu0 = time.process_time()
+    summary = trainer.fit()
+    return trainer.model.eval(), summary, time.process_time() - cpu0
+
+# --- (a) ---
+@torch.no_grad()
+def part_a(real:Path, net, short_side:int)->dict:
+    "Per-scene ρ against true T of the synthetic-trained fusion net and the references, over the R-JPEGs with a photo."
+    rows, ir_only = [], []
+    for path in sorted((real/'flir_rjpeg'/'with_photo').glob('*.jpg')) + sorted((real/'flir_rjpeg'/'thermal_only').glob('*.jpg')):
+        try: item = read_rjpeg(path)
+        except Exception as e: print(f"  skipping {path.name}: {type(e).__name__}: {e}"); continue
+        T = item['temperature']
+        ir_only.append(rho(ir_as_stored(T), T))
+        if item['rgb'] is None: continue
+        rgb = item['rgb'][None]; h, w = rgb.shape[-2:]
+        out = net(resize_to(rgb, working_size(h, w, short_side=short_side)))
+        lum = luminance(rgb)[0]
+        rows.append(dict(name=item['name'], size=f"{w}x{h}", span=f"{T.min():.1f}-{T.max():.1f} K",
+                         intensity=rho(resize_to(out.intensity, (h, w))[0], T), fusion=rho(resize_to(out.fusion, (h, w))[0], T),
+                         luminance=rho(lum, T), inverted=rho(1 - lum, T), ir=ir_only[-1]))
+    return dict(rows=rows, ir_all=ir_only)
+
+# --- (b) ---
+@torch.no_grad()
+def score_holdout(pairs, generators:dict, train_mean_ir:float)->dict:
+    "Per-image PSNR/SSIM/ρ against the real IR at its own size for each generator and each trivial baseline."
+    scores = {}
+    for stem, rgb_path, ir_path in pairs:
+        sample = load_pair(rgb_path, ir_path)
+        rgb, ir = sample['rgb'], sample['infrared']
+        preds = dict(trivial_baselines(rgb, train_mean_ir))
+        for name, gen in generators.items(): preds[name] = gen(rgb)
+        for name, pred in preds.items():
+            s = scores.setdefault(name, dict(psnr=[], ssim=[], rho=[]))
+            s['psnr'] += psnr_per_image(pred[None], ir[None]).tolist()
+            s['ssim'] += ssim_per_image(pred[None], ir[None]).tolist()
+            s['rho'].append(rho(pred, ir))
+    return {name: {k: _mean(v) for k, v in s.items()} for name, s in scores.items()}
+
+# --- (c) ---
+def time_generate(method:str, checkpoint:Path, inputs:Path, out:Path)->tuple[float, float]:
+    "CPU and wall seconds per image of `physir_generate --method METHOD` over the images in `inputs` (after a warm-up image)."
+    n = len(list(inputs.iterdir()))
+    with contextlib.redirect_stdout(io.StringIO()):        # its one-line summaries; the timing is what we print
+        physir_generate([str(sorted(inputs.iterdir())[0])], method=method, checkpoint=str(checkpoint), out=str(out/'warmup'), quiet=True, device='cpu')
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        status = physir_generate([str(inputs)], method=method, checkpoint=str(checkpoint), out=str(out/method), quiet=True, device='cpu')
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    if status != 0: raise RuntimeError(f"physir_generate --method {method} exited with {status}")
+    return cpu / n, wall / n
+
+def _fmt_row(name, s): return f"  {name:<26} {s['psnr']:>8.2f} {s['ssim']:>7.3f} {s['rho']:>7.3f}"
+
+@call_parse
+def main(root:str=None,                # the real data (default: ../shared/real beside the repository)
+         budget_s:float=600,           # (b): CPU seconds of training for each method
+         synthetic_budget_s:float=300, # (a): CPU seconds of training on synthetic scenes
+         image_size:int=128,           # training crop side (px)
+         synthetic_size:int=128,       # (a): synthetic scene side, and the short side the R-JPEG photos are resized to
+         eval_max_side:int=224,        # (b): working long side of held-out frames (aspect kept), output at the IR's size
+         n_holdout:int=41,             # (b): the last N sorted stems are held out
+         batch_size:int=4,
+         learning_rate:float=1e-3,
+         backbone:str='resnet18',
+         seed:int=0,
+         threads:int=1,                # torch threads (1: CPU time = work done on shared cores)
+         n_timing:int=4,               # (c): 640×512 images timed per method
+         mixed_precision:str=None,     # 'bf16' or 'no'; default bf16 where the CPU computes it natively
+         parts:str='abc',              # which parts to run
+         workdir:str=None,             # keep checkpoints/logs here (default: a temporary folder, removed)
+        ):
+    "Stage 1 and the direct baseline on real data, next to trivial baselines."
+    real = Path(root) if root else Path(__file__).resolve().parents[2]/'shared'/'real'
+    if not real.is_dir():
+        print(f"bench/real_data.py: no real data at {real} (pass --root); nothing to do"); return
+    torch.set_num_threads(threads)
+    if mixed_precision is None: mixed_precision = 'bf16' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'no'
+    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix='physir_bench_real_'))
+    print(f"physir real-data bench  (root {real}; {backbone}, batch {batch_size}, lr {learning_rate:g}, mixed precision "
+          f"{mixed_precision}, torch threads {torch.get_num_threads()}, {os.cpu_count()} CPU cores shared with other jobs)")
+    failed = []
+    if 'a' in parts:
+        data = write_synthetic_dataset(work/'synthetic', 480, 8, size=synthetic_size, seed=seed)
+        net, summary, cpu = train('fusion', Path(data)/'train', work/'a', synthetic_budget_s, synthetic_size, batch_size,
+                                  learning_rate, backbone, seed, mixed_precision)
+        res = part_a(real, net, synthetic_size)
+        print(f"\n(a) Stage 1 (fusion) trained on 480 synthetic scenes ({summary['step']} steps, {cpu:.0f} s CPU, "
+              f"{synthetic_size} px), scored against the true temperature of real FLIR R-JPEGs with an embedded photo")
+        print(f"  {'scene':<22} {'thermal':>8} {'span':>16} {'ρ(int,T)':>9} {'ρ(fus,T)':>9} {'ρ(lum,T)':>9} {'ρ(1-lum,T)':>10} {'ρ(IR,T)':>8}")
+        for r in res['rows']:
+            print(f"  {r['name']:<22} {r['size']:>8} {r['span']:>16} {r['intensity']:>9.3f} {r['fusion']:>9.3f} "
+                  f"{r['luminance']:>9.3f} {r['inverted']:>10.3f} {r['ir']:>8.3f}")
+        keys = ('intensity', 'fusion', 'luminance', 'inverted', 'ir')
+        m = {k: _mean([r[k] for r in res['rows']]) for k in keys}
+        print(f"  {'mean over ' + str(len(res['rows'])) + ' scenes':<22} {'':>8} {'':>16} {m['intensity']:>9.3f} {m['fusion']:>9.3f} "
+              f"{m['luminance']:>9.3f} {m['inverted']:>10.3f} {m['ir']:>8.3f}")
+        print(f"  ρ(IR as stored, T) over all {len(res['ir_all'])} radiometric files (with and without photo): "
+              f"mean {_mean(res['ir_all']):.4f}, min {min(res['ir_all']):.4f}  (the ceiling: 8-bit quantisation only)")
+    if 'b' in parts or 'c' in parts:
+        pairs = roadscene_pairs(real/'roadscene')
+        train_pairs, held_out = pairs[:-n_holdout], pairs[-n_holdout:]
+        train_dir = _link_split(train_pairs, work/'roadscene'/'train')
+        train_mean_ir = float(np.mean([load_pair(rgb, ir)['infrared'].mean().item() for _, rgb, ir in train_pairs]))
+        trained = {}
+        for method in ('fusion', 'direct'):
+            net, summary, cpu = train(method, train_dir, work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
+                                      backbone, seed, mixed_precision)
+            trained[method] = (net, summary, cpu, Path(work/f'b_{method}'/'checkpoints'/'last'))
+        if 'b' in parts:
+            gens = {'fusion': IRGenerator(FusionBackend(trained['fusion'][0]), device='cpu', max_side=eval_max_side),
+                    'direct': IRGenerator(DirectBackend(trained['direct'][0]), device='cpu', max_side=eval_max_side)}
+            scores = score_holdout(held_out, gens, train_mean_ir)
+            print(f"\n(b) RoadScene: {len(train_pairs)} training / {len(held_out)} held-out pairs (sorted stems; held out "
+                  f"{held_out[0][0]} … {held_out[-1][0]}); training mean IR {train_mean_ir:.4f}")
+            for method in ('fusion', 'direct'):
+                _, s, cpu, _ = trained[method]
+                print(f"  {method}: {s['step']} steps ({s['step'] * batch_size / len(train_pairs):.1f} epochs) in {cpu:.0f} s CPU / "
+                      f"{s['seconds']:.0f} s wall, {image_size} px crops, {s['nonfinite_skipped']} non-finite steps skipped")
+            print(f"  held-out scores at the IR's own size (mean per image)   {'psnr dB':>8} {'ssim':>7} {'ρ vs IR':>7}")
+            for name in FLOOR_BASELINES + ('fusion', 'direct'):
+                label = {'constant': 'constant (train mean IR)', 'grey': 'grey of the RGB', 'inverted_grey': 'inverted grey',
+                         'fusion': 'Stage 1 fusion (trained)', 'direct': 'direct baseline (trained)'}[name]
+                print(_fmt_row(label, scores[name]))
+            print(f"  fusion − direct: psnr {scores['fusion']['psnr'] - scores['direct']['psnr']:+.2f} dB, "
+                  f"ssim {scores['fusion']['ssim'] - scores['direct']['ssim']:+.3f}, ρ {scores['fusion']['rho'] - scores['direct']['rho']:+.3f}")
+            for method in ('fusion', 'direct'):
+                for base in FLOOR_BASELINES:
+                    for metric in ('psnr', 'rho'):
+                        ok = scores[method][metric] > scores[base][metric]
+                        if not ok: failed.append(f"{method} {metric} > {base}")
+                        print(f"  [{'PASS' if ok else 'FAIL'}] {method} {metric} > {base} "
+                              f"({scores[method][metric]:.3f} vs {scores[base][metric]:.3f})")
+        if 'c' in parts:
+            inputs = work/'timing_inputs'; inputs.mkdir(parents=True, exist_ok=True)
+            for stem, rgb, _ in held_out[:n_timing]:
+                save_image(resize_to(load_image(rgb)[None], (512, 640))[0].clamp(0, 1), inputs/f'{stem}.png')
+            print(f"\n(c) physir_generate on {n_timing} RoadScene frames resized to 640×512 (working size 640×512, device cpu, "
+                  f"{torch.get_num_threads()} torch thread(s)), per image after one warm-up image:")
+            for method in ('fusion', 'direct'):
+                cpu, wall = time_generate(method, trained[method][3], inputs, work/'timing_out')
+                print(f"  physir_generate --method {method:<7} {cpu:.2f} s CPU, {wall:.2f} s wall per image")
+    if not workdir: shutil.rmtree(work, ignore_errors=True)
+    if failed: print(f"\n{len(failed)} floor(s) failed: {', '.join(failed)}")
+    raise SystemExit(1 if failed else 0)
