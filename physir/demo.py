@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['DEMO_PRESETS', 'STAGES', 'DemoPreset', 'ReportSection', 'save_figure', 'write_report', 'scene_preview', 'stage_data',
-           'read_scalars', 'plot_curves', 'stage_decomposition', 'stage_flux', 'stage_lgt', 'predict_split',
-           'ir_scores', 'comparison_figure', 'stage1_maps_figure', 'run_demo', 'physir_demo']
+           'read_scalars', 'plot_curves', 'stage_decomposition', 'stage_direct', 'stage_flux', 'stage_lgt',
+           'predict_split', 'ir_scores', 'comparison_figure', 'trivial_baselines', 'stage1_maps_figure', 'run_demo',
+           'physir_demo']
 
 # %% ../nbs/17_demo.ipynb #7a1c3fc4
 import dataclasses, html, json, time, base64, io, tempfile
@@ -171,15 +172,20 @@ def _run_log_dir(out_dir:Path, stage:str)->Path:
     parent = out_dir/'logs'/stage; parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=time.strftime('%Y%m%d-%H%M%S-'), dir=parent))
 
+def _stage1_config(out_dir:Path, root:Path, preset:DemoPreset, seed:int, method:str='fusion')->DecompTrainConfig:
+    "The demo's Stage 1 settings for `method` ('fusion', or the 'direct' baseline in its own folders): same data, budget and seed."
+    stage = 'decomposition' if method == 'fusion' else method
+    return DecompTrainConfig(method=method, train_data=str(root/'train'), val_data=str(root/'val'), image_size=preset.image_size,
+                             backbone='resnet18', batch_size=8, num_epochs=10_000, learning_rate=preset.stage1_lr,
+                             max_time_s=preset.stage1_seconds, num_workers=0, seed=seed, mixed_precision='no',
+                             val_interval=10**6, save_every=10**6, log_interval=5,
+                             log_dir=str(_run_log_dir(out_dir, stage)), checkpoint_dir=str(out_dir/'checkpoints'/stage),
+                             vis_dir=str(out_dir/'visualizations'/stage))
+
 def stage_decomposition(out_dir, root, preset:DemoPreset, seed:int=0):
     "Train Stage 1 for the preset's budget; returns (trained net, checkpoint path, ReportSection)."
     out_dir, root = Path(out_dir), Path(root)
-    cfg = DecompTrainConfig(train_data=str(root/'train'), val_data=str(root/'val'), image_size=preset.image_size,
-                            backbone='resnet18', batch_size=8, num_epochs=10_000, learning_rate=preset.stage1_lr,
-                            max_time_s=preset.stage1_seconds, num_workers=0, seed=seed, mixed_precision='no',
-                            val_interval=10**6, save_every=10**6, log_interval=5,
-                            log_dir=str(_run_log_dir(out_dir, 'decomposition')), checkpoint_dir=str(out_dir/'checkpoints'/'decomposition'),
-                            vis_dir=str(out_dir/'visualizations'/'decomposition'))
+    cfg = _stage1_config(out_dir, root, preset, seed)
     trainer = DecompositionTrainer(cfg)
     val_loader = DataLoader(PairedThermalDataset(root, split='val', image_size=preset.image_size), batch_size=8)
     device = trainer.accelerator.device   # score where the model trains (moving it away mid-run would break a GPU run)
@@ -197,6 +203,19 @@ def stage_decomposition(out_dir, root, preset:DemoPreset, seed:int=0):
             f"the model (data, pseudo-labels): {100 * summary['outside_model_share']:.0f} %. Scores on {trained['n_images']} "
             "held-out scenes. The maps resemble temperature, emissivity and environment; they are not a physical inversion.")
     return net, Path(cfg.checkpoint_dir)/'best_model', ReportSection('Stage 1: decomposition', text, ['curves_stage1.png'], rows)
+
+def stage_direct(out_dir, root, preset:DemoPreset, seed:int=0):
+    "Train the direct baseline (Stage 1's backbone and decoder, RGB → IR, no decomposition) for Stage 1's budget; returns (net, checkpoint path, ReportSection)."
+    out_dir, root = Path(out_dir), Path(root)
+    cfg = _stage1_config(out_dir, root, preset, seed, method='direct')
+    trainer = DecompositionTrainer(cfg)
+    summary = trainer.fit()
+    net = trainer.accelerator.unwrap_model(trainer.model).eval().cpu()
+    plot_curves(read_scalars(cfg.log_dir, ['train/total', 'train/fusion']), out_dir/'curves_direct.png', 'direct baseline: training loss')
+    text = (f"The trained baseline: the same resnet18 backbone, decoder and seed as Stage 1, trained end to end on the IR "
+            f"image (L1 + SSIM) with no decomposition, fusion or pseudo-labels, for the same budget: {summary['step']} steps in "
+            f"{summary['seconds']:.0f} s. Its scores are in the side-by-side table: does the physics-shaped decomposition help?")
+    return net, Path(cfg.checkpoint_dir)/'best_model', ReportSection('Stage 1 baseline: direct RGB → IR', text, ['curves_direct.png'])
 
 # %% ../nbs/17_demo.ipynb #aa2f1fa6
 def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:int=0):
@@ -256,16 +275,18 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
     return generate, ReportSection('LGT: latent geometric thermodynamics', text, ['curves_lgt.png'])
 
 # %% ../nbs/17_demo.ipynb #33fdd3e5
+def _gray(rgb): return luminance(rgb).clamp(0, 1)
+
 @torch.no_grad()
 def predict_split(method, dataset, batch_size:int=8)->torch.Tensor:
     "Run `method` (rgb [B,3,H,W] → IR [B,1,H,W]) over `dataset`; returns [N,1,H,W] on the CPU."
     return torch.cat([method(b['rgb']).float().cpu().clamp(0, 1) for b in DataLoader(dataset, batch_size=batch_size)])
 
 def ir_scores(name:str, pred:torch.Tensor, dataset)->dict:
-    "Mean per-image PSNR/SSIM against the IR and Spearman ρ against the true temperature."
+    "Mean per-image PSNR/SSIM against the IR and Spearman ρ against the true temperature (0 for a constant image)."
     ir = torch.stack([dataset[i]['infrared'] for i in range(len(dataset))])
     temp = torch.stack([dataset[i]['temperature'] for i in range(len(dataset))])
-    rho = float(np.mean([spearman_rho(p, t) for p, t in zip(pred, temp)]))
+    rho = float(np.mean([np.nan_to_num(spearman_rho(p, t)) for p, t in zip(pred, temp)]))   # a flat image orders nothing: 0
     return {'method': name, 'PSNR vs IR (dB)': psnr_per_image(pred, ir).mean().item(),
             'SSIM vs IR': ssim_per_image(pred, ir).mean().item(), 'ρ(IR, T)': rho}
 
@@ -282,6 +303,14 @@ def comparison_figure(dataset, predictions:dict, n:int, path, size:float=1.6)->P
             ax.set_xticks([]); ax.set_yticks([])
             if r == 0: ax.set_title(cols[c], fontsize=8)
     return save_figure(fig, path)
+
+def trivial_baselines(rgb:torch.Tensor, train_mean_ir:float)->dict:
+    "The trivial IR baselines for `rgb` `[B,3,H,W]`: a constant image at `train_mean_ir`, the grey of the RGB, its inverse."
+    try: from physir.metrics import trivial_baselines as shared   # the shared definition, where physir.metrics has it
+    except ImportError: shared = None
+    if shared is not None: return shared(rgb, train_mean_ir)
+    grey = _gray(rgb)
+    return dict(constant=torch.full_like(grey, float(train_mean_ir)), grey=grey, inverted_grey=1 - grey)
 
 # %% ../nbs/17_demo.ipynb #57d31461
 def stage1_maps_figure(net, dataset, n:int, path, size:float=1.6)->Path:
@@ -302,9 +331,7 @@ def stage1_maps_figure(net, dataset, n:int, path, size:float=1.6)->Path:
     return save_figure(fig, path)
 
 # %% ../nbs/17_demo.ipynb #78cc470d
-STAGES = ('data', 'stage1', 'flux', 'lgt')
-
-def _gray(rgb): return luminance(rgb).clamp(0, 1)
+STAGES = ('data', 'stage1', 'direct', 'flux', 'lgt')
 
 def run_demo(out='demo_output', size:str='small', seed:int=0, stages=STAGES)->Path:
     "Run the demo stages into `out` and write the report; returns the report's path."
@@ -316,12 +343,19 @@ def run_demo(out='demo_output', size:str='small', seed:int=0, stages=STAGES)->Pa
     timings = {}
     root, section = stage_data(out, preset, seed); sections = [section]; timings['data'] = time.time() - t0
     val = PairedThermalDataset(root, split='val', image_size=preset.image_size)
-    predictions = {'grayscale of RGB': predict_split(_gray, val)}
+    train = PairedThermalDataset(root, split='train', image_size=preset.image_size)
+    train_mean_ir = float(torch.stack([train[i]['infrared'].mean() for i in range(len(train))]).mean())
+    labels = {'constant': 'constant (training mean IR)', 'grey': 'grey of RGB', 'inverted_grey': 'inverted grey of RGB'}
+    predictions = {labels[k]: predict_split(lambda rgb, k=k: trivial_baselines(rgb, train_mean_ir)[k], val) for k in labels}
     if 'stage1' in stages:
         t = time.time(); net, ckpt, section = stage_decomposition(out, root, preset, seed); sections.append(section)
         section.images.append(stage1_maps_figure(net, val, preset.n_preview, out/'stage1_maps.png').name)
         predictions['Stage 1 fusion'] = predict_split(lambda rgb: net(rgb).fusion, val)
         timings['stage1'] = time.time() - t
+    if 'direct' in stages:
+        t = time.time(); direct_net, _, section = stage_direct(out, root, preset, seed); sections.append(section)
+        predictions['direct baseline'] = predict_split(lambda rgb: direct_net(rgb).ir, val)
+        timings['direct'] = time.time() - t
     if 'flux' in stages:
         if 'stage1' not in stages: raise ValueError("the 'flux' stage needs the 'stage1' stage (its decomposition guides FLUX)")
         t = time.time(); generate, section = stage_flux(out, root, ckpt, preset, seed); sections.append(section)
