@@ -6,7 +6,7 @@
 __all__ = ['DEFAULT_KELVIN_SPAN', 'ALL_SPLITS', 'KAIST_SETS', 'FLIR_V2_NOTE', 'DATASET_FORMATS', 'PairRecord', 'IRMapping',
            'parse_ir_mapping', 'read_infrared_raw', 'read_rgb', 'apply_ir_mapping', 'RadiometricReadError',
            'pip_crop_box', 'ycbcr_to_rgb', 'read_radiometric', 'holdout_split', 'DatasetFormat', 'detect_format',
-           'find_pairs', 'load_pair', 'fit_ir_mapping', 'prepare_dataset', 'physir_prepare_dataset']
+           'coerce_option', 'find_pairs', 'load_pair', 'fit_ir_mapping', 'prepare_dataset', 'physir_prepare_dataset']
 
 # %% ../nbs/02a_datasets.ipynb #802250e2
 import json, os, re, shutil, tempfile, warnings, io
@@ -491,6 +491,16 @@ def detect_format(root)->list:
     return found
 
 # %% ../nbs/02a_datasets.ipynb #044538b9
+def coerce_option(v):
+    "A format option given as text (CLI, YAML `--set`) as the number/boolean/None it spells; other values unchanged."
+    if not isinstance(v, str): return v
+    low = v.strip().lower()
+    if low in ('true', 'false', 'none', 'null'): return {'true': True, 'false': False}.get(low)
+    for conv in (int, float):
+        try: return conv(v)
+        except ValueError: pass
+    return v
+
 def find_pairs(root, format:str='kit', split:str='train', strict:bool=True, **options)->list:
     "The `PairRecord`s of `split` in the dataset at `root` laid out as `format` (see `DATASET_FORMATS`)."
     import inspect
@@ -501,7 +511,7 @@ def find_pairs(root, format:str='kit', split:str='train', strict:bool=True, **op
     accepted = [p for p in inspect.signature(fmt.find).parameters if p not in ('root', 'split', 'strict')]
     unknown = sorted(set(options) - set(accepted))
     if unknown: raise ValueError(f"format {format!r}: unknown option(s) {unknown}; it accepts {accepted or 'none'}")
-    records = fmt.find(root, split, strict=strict, **options)
+    records = fmt.find(root, split, strict=strict, **{k: coerce_option(v) for k, v in options.items()})
     if not records: raise DatasetValidationError(f"{root}: no items for split {split!r} in the '{format}' layout ({fmt.splits})")
     return records
 
@@ -601,17 +611,11 @@ def prepare_dataset(src, dest, format:str, overwrite:bool=False, strict:bool=Tru
     return {s: len(r) for s, r in splits.items()}
 
 def _parse_options(pairs)->dict:
-    "KEY=VALUE strings -> dict (ints, floats, booleans and 'none' converted)."
+    "KEY=VALUE strings -> dict (values converted by `coerce_option`)."
     out = {}
     for kv in pairs or []:
         if '=' not in kv: raise ValueError(f"option {kv!r}: expected KEY=VALUE")
-        k, v = kv.split('=', 1)
-        try: out[k] = {'true': True, 'false': False, 'none': None}[v.lower()]
-        except KeyError:
-            try: out[k] = int(v)
-            except ValueError:
-                try: out[k] = float(v)
-                except ValueError: out[k] = v
+        k, v = kv.split('=', 1); out[k] = coerce_option(v)
     return out
 
 @call_parse
