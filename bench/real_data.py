@@ -31,8 +31,9 @@ import numpy as np
 import torch
 from PIL import Image
 from fastcore.script import call_parse
-from physir.core import load_image, save_image
-from physir.data import write_synthetic_dataset, load_pair
+from physir.core import save_image
+from physir.data import write_synthetic_dataset
+from physir.datasets import find_pairs, load_pair, read_radiometric
 from physir.metrics import psnr_per_image, ssim_per_image, spearman_rho
 from physir.pseudo_labels import luminance
 from physir.generate import IRGenerator, FusionBackend, DirectBackend, working_size, resize_to, physir_generate
@@ -40,49 +41,11 @@ from physir.train_decomposition import DecompTrainConfig, DecompositionTrainer
 
 FLOOR_BASELINES = ('constant', 'grey', 'inverted_grey')
 
-# --- Readers for the real data's own layouts. STOPGAP, to be replaced by physir.datasets (branch `datasets`):
-#     find_pairs(root, format='roadscene'), load_pair(record), read_radiometric(path). ---
-_IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp')
-
-def roadscene_pairs(root:Path)->list:
-    "`(stem, rgb_path, ir_path)` of RoadScene's registered pairs (`crop_LR_visible/` + `cropinfrared/`), sorted by stem."
-    rgb_dir, ir_dir = root/'crop_LR_visible', root/'cropinfrared'
-    for d in (rgb_dir, ir_dir):
-        if not d.is_dir(): raise FileNotFoundError(f"{d}: missing; RoadScene's layout has crop_LR_visible/ and cropinfrared/")
-    rgb = {p.stem: p for p in rgb_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES}
-    ir = {p.stem: p for p in ir_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES}
-    unpaired = sorted(set(rgb) ^ set(ir))
-    if unpaired: raise ValueError(f"{root}: {len(unpaired)} stems without a partner, e.g. {unpaired[:3]}")
-    return [(s, rgb[s], ir[s]) for s in sorted(rgb)]
-
-def _embedded_photo_is_png(path:Path)->bool:
-    "Does the R-JPEG store its visible photo as PNG (some cameras, e.g. the B60, store YCbCr in it) rather than JPEG?"
-    from flyr.records import extract_flir_app1, parse_flir_records, RecordIndex
-    with open(path, 'rb') as f:
-        app1 = extract_flir_app1(f); records = parse_flir_records(app1)
-        meta = records.get(RecordIndex.EMBEDDED_IMAGE.value)
-        if meta is None: return False
-        app1.seek(meta[2] + 32)                    # where flyr's parse_embedded_image starts the image bytes
-        return app1.read(8) == b'\x89PNG\r\n\x1a\n'
-
-def read_rjpeg(path:Path)->dict:
-    "A FLIR R-JPEG: temperature `[1,h,w]` (K) and, when it embeds a photo, `rgb` `[3,h,w]` cropped to the thermal view."
-    import flyr
-    thermogram = flyr.unpack(str(path))
-    kelvin = torch.as_tensor(np.asarray(thermogram.kelvin, dtype=np.float32))[None]
-    item = dict(name=path.stem, temperature=kelvin, rgb=None)
-    optical, pip = thermogram.optical, thermogram.pip_info
-    if optical is None or pip is None: return item
-    photo = Image.fromarray(optical, 'YCbCr').convert('RGB') if _embedded_photo_is_png(path) else Image.fromarray(optical).convert('RGB')
-    h, w = kelvin.shape[-2:]
-    # flyr's picture-in-picture placement: the thermal grid scaled by photo width / thermal width / real_to_ir,
-    # centred on the photo and shifted by the offsets
-    scale = photo.size[0] / w / pip.real_to_ir
-    x0 = photo.size[0] / 2 - w * scale / 2 + pip.offset_x
-    y0 = photo.size[1] / 2 - h * scale / 2 + pip.offset_y
-    crop = photo.resize((w, h), Image.BICUBIC, box=(x0, y0, x0 + w * scale, y0 + h * scale))
-    item['rgb'] = torch.from_numpy(np.asarray(crop, dtype=np.float32) / 255).permute(2, 0, 1).contiguous()
-    return item
+def radiometric_item(path:Path)->dict:
+    "A FLIR R-JPEG through `physir.datasets.read_radiometric`: temperature `[1,h,w]` (K), and `rgb` `[3,h,w]` on the thermal grid or None."
+    r = read_radiometric(path)
+    rgb = torch.from_numpy(np.ascontiguousarray(r['rgb'])).permute(2, 0, 1).float() / 255 if r['rgb'] is not None else None
+    return dict(name=path.stem, temperature=torch.from_numpy(r['temperature_K'])[None], rgb=rgb)
 
 # --- scores ---
 def ir_as_stored(temperature:torch.Tensor)->torch.Tensor:
@@ -106,19 +69,10 @@ def trivial_baselines(rgb:torch.Tensor, train_mean_ir:float)->dict:
 def _mean(v): return float(np.mean(v)) if len(v) else float('nan')
 
 # --- training ---
-def _link_split(pairs, folder:Path)->Path:
-    "The kit layout (`rgb/`, `infrared/`) for `pairs` as symbolic links to the real files (nothing copied or changed)."
-    for sub in ('rgb', 'infrared'): (folder/sub).mkdir(parents=True, exist_ok=True)
-    for stem, rgb, ir in pairs:
-        for sub, src in (('rgb', rgb), ('infrared', ir)):
-            dst = folder/sub/f'{stem}{src.suffix.lower()}'
-            if not dst.exists(): dst.symlink_to(src.resolve())
-    return folder
-
 def train(method:str, train_dir:Path, work:Path, budget_s:float, image_size:int, batch_size:int, learning_rate:float,
-          backbone:str, seed:int, mixed_precision:str, val_dir:Path|None=None):
-    "Train Stage 1 (`method`) for `budget_s` of this process's CPU time; returns (trained net, summary, CPU seconds)."
-    cfg = DecompTrainConfig(method=method, train_data=str(train_dir), val_data=str(val_dir) if val_dir else None,
+          backbone:str, seed:int, mixed_precision:str, format:str='kit', data_options:dict|None=None):
+    "Train Stage 1 (`method`) for `budget_s` of this process's CPU time on the training split; returns (trained net, summary, CPU seconds)."
+    cfg = DecompTrainConfig(method=method, train_data=str(train_dir), val_data=None, format=format, data_options=data_options,
                             image_size=image_size, backbone=backbone, batch_size=batch_size, num_epochs=100_000,
                             learning_rate=learning_rate, max_time_s=budget_s, time_clock='cpu', num_workers=0, seed=seed,
                             progress=False, val_interval=10**6, save_every=10**6, log_interval=50,
@@ -135,7 +89,7 @@ def part_a(real:Path, net, short_side:int)->dict:
     "Per-scene ρ against true T of the synthetic-trained fusion net and the references, over the R-JPEGs with a photo."
     rows, ir_only = [], []
     for path in sorted((real/'flir_rjpeg'/'with_photo').glob('*.jpg')) + sorted((real/'flir_rjpeg'/'thermal_only').glob('*.jpg')):
-        try: item = read_rjpeg(path)
+        try: item = radiometric_item(path)
         except Exception as e: print(f"  skipping {path.name}: {type(e).__name__}: {e}"); continue
         T = item['temperature']
         ir_only.append(rho(ir_as_stored(T), T))
@@ -153,8 +107,8 @@ def part_a(real:Path, net, short_side:int)->dict:
 def score_holdout(pairs, generators:dict, train_mean_ir:float)->dict:
     "Per-image PSNR/SSIM/ρ against the real IR at its own size for each generator and each trivial baseline."
     scores = {}
-    for stem, rgb_path, ir_path in pairs:
-        sample = load_pair(rgb_path, ir_path)
+    for record in pairs:
+        sample = load_pair(record)
         rgb, ir = sample['rgb'], sample['infrared']
         preds = dict(trivial_baselines(rgb, train_mean_ir))
         for name, gen in generators.items(): preds[name] = gen(rgb)
@@ -225,21 +179,21 @@ def main(root:str=None,                # the real data (default: ../shared/real 
         print(f"  ρ(IR as stored, T) over all {len(res['ir_all'])} radiometric files (with and without photo): "
               f"mean {_mean(res['ir_all']):.4f}, min {min(res['ir_all']):.4f}  (the ceiling: 8-bit quantisation only)")
     if 'b' in parts or 'c' in parts:
-        pairs = roadscene_pairs(real/'roadscene')
-        train_pairs, held_out = pairs[:-n_holdout], pairs[-n_holdout:]
-        train_dir = _link_split(train_pairs, work/'roadscene'/'train')
-        train_mean_ir = float(np.mean([load_pair(rgb, ir)['infrared'].mean().item() for _, rgb, ir in train_pairs]))
+        options = dict(holdout=n_holdout)          # RoadScene has no split of its own: sorted stems, the last n_holdout held out
+        train_pairs = find_pairs(real/'roadscene', format='roadscene', split='train', **options)
+        held_out = find_pairs(real/'roadscene', format='roadscene', split='val', **options)
+        train_mean_ir = float(np.mean([load_pair(r)['infrared'].mean().item() for r in train_pairs]))
         trained = {}
         for method in ('fusion', 'direct'):
-            net, summary, cpu = train(method, train_dir, work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
-                                      backbone, seed, mixed_precision)
+            net, summary, cpu = train(method, real/'roadscene', work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
+                                      backbone, seed, mixed_precision, format='roadscene', data_options=options)
             trained[method] = (net, summary, cpu, Path(work/f'b_{method}'/'checkpoints'/'last'))
         if 'b' in parts:
             gens = {'fusion': IRGenerator(FusionBackend(trained['fusion'][0]), device='cpu', max_side=eval_max_side),
                     'direct': IRGenerator(DirectBackend(trained['direct'][0]), device='cpu', max_side=eval_max_side)}
             scores = score_holdout(held_out, gens, train_mean_ir)
             print(f"\n(b) RoadScene: {len(train_pairs)} training / {len(held_out)} held-out pairs (sorted stems; held out "
-                  f"{held_out[0][0]} … {held_out[-1][0]}); training mean IR {train_mean_ir:.4f}")
+                  f"{held_out[0].name} … {held_out[-1].name}); training mean IR {train_mean_ir:.4f}")
             for method in ('fusion', 'direct'):
                 _, s, cpu, _ = trained[method]
                 print(f"  {method}: {s['step']} steps ({s['step'] * batch_size / len(train_pairs):.1f} epochs) in {cpu:.0f} s CPU / "
@@ -260,8 +214,8 @@ def main(root:str=None,                # the real data (default: ../shared/real 
                               f"({scores[method][metric]:.3f} vs {scores[base][metric]:.3f})")
         if 'c' in parts:
             inputs = work/'timing_inputs'; inputs.mkdir(parents=True, exist_ok=True)
-            for stem, rgb, _ in held_out[:n_timing]:
-                save_image(resize_to(load_image(rgb)[None], (512, 640))[0].clamp(0, 1), inputs/f'{stem}.png')
+            for record in held_out[:n_timing]:
+                save_image(resize_to(load_pair(record)['rgb'][None], (512, 640))[0].clamp(0, 1), inputs/f'{record.name}.png')
             print(f"\n(c) physir_generate on {n_timing} RoadScene frames resized to 640×512 (working size 640×512, device cpu, "
                   f"{torch.get_num_threads()} torch thread(s)), per image after one warm-up image:")
             for method in ('fusion', 'direct'):
