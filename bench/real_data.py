@@ -83,6 +83,18 @@ def train(method:str, train_dir:Path, work:Path, budget_s:float, image_size:int,
     summary = trainer.fit()
     return trainer.model.eval(), summary, time.process_time() - cpu0
 
+def finished_run(work:Path, budget_s:float):
+    "A finished `train` run in `work` (its `last/` checkpoint used the whole CPU budget) as `train` returns it, or None."
+    import json
+    from physir.decomposition import load_stage1_net
+    ckpt = work/'checkpoints'/'last'
+    if not (ckpt/'state.json').is_file(): return None
+    state = json.loads((ckpt/'state.json').read_text())
+    if state['config'].get('time_clock') != 'cpu' or state['config'].get('max_time_s') != budget_s or state['budget_used_s'] < budget_s:
+        return None
+    summary = dict(step=state['step'], seconds=None, nonfinite_skipped=state['nonfinite_skipped'])
+    return load_stage1_net(ckpt).eval(), summary, state['budget_used_s'], ckpt
+
 # --- (a) ---
 @torch.no_grad()
 def part_a(real:Path, net, short_side:int)->dict:
@@ -149,6 +161,8 @@ def main(root:str=None,                # the real data (default: ../shared/real 
          n_timing:int=4,               # (c): 640×512 images timed per method
          mixed_precision:str=None,     # 'bf16' or 'no'; default bf16 where the CPU computes it natively
          parts:str='abc',              # which parts to run
+         methods:str='fusion,direct',  # (b): which methods this process trains (the CPU budget makes separate processes equivalent)
+         reuse:bool=False,             # (b): take a finished run of the same budget from `workdir` instead of training again
          workdir:str=None,             # keep checkpoints/logs here (default: a temporary folder, removed)
         ):
     "Stage 1 and the direct baseline on real data, next to trivial baselines."
@@ -185,9 +199,15 @@ def main(root:str=None,                # the real data (default: ../shared/real 
         train_mean_ir = float(np.mean([load_pair(r)['infrared'].mean().item() for r in train_pairs]))
         trained = {}
         for method in ('fusion', 'direct'):
+            if method not in methods.split(','): continue
+            done = finished_run(work/f'b_{method}', budget_s) if reuse else None
+            if done is not None: trained[method] = done; continue
             net, summary, cpu = train(method, real/'roadscene', work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
                                       backbone, seed, mixed_precision, format='roadscene', data_options=options)
             trained[method] = (net, summary, cpu, Path(work/f'b_{method}'/'checkpoints'/'last'))
+        if set(trained) != {'fusion', 'direct'}:
+            print(f"\n(b)/(c): trained {sorted(trained)} into {work}; score with both: --reuse --workdir {work}")
+            parts = parts.replace('b', '').replace('c', '')
         if 'b' in parts:
             gens = {'fusion': IRGenerator(FusionBackend(trained['fusion'][0]), device='cpu', max_side=eval_max_side),
                     'direct': IRGenerator(DirectBackend(trained['direct'][0]), device='cpu', max_side=eval_max_side)}
@@ -196,8 +216,9 @@ def main(root:str=None,                # the real data (default: ../shared/real 
                   f"{held_out[0].name} … {held_out[-1].name}); training mean IR {train_mean_ir:.4f}")
             for method in ('fusion', 'direct'):
                 _, s, cpu, _ = trained[method]
+                wall = f"{s['seconds']:.0f} s wall" if s.get('seconds') is not None else "an earlier process (--reuse)"
                 print(f"  {method}: {s['step']} steps ({s['step'] * batch_size / len(train_pairs):.1f} epochs) in {cpu:.0f} s CPU / "
-                      f"{s['seconds']:.0f} s wall, {image_size} px crops, {s['nonfinite_skipped']} non-finite steps skipped")
+                      f"{wall}, {image_size} px crops, {s['nonfinite_skipped']} non-finite steps skipped")
             print(f"  held-out scores at the IR's own size (mean per image)   {'psnr dB':>8} {'ssim':>7} {'ρ vs IR':>7}")
             for name in FLOOR_BASELINES + ('fusion', 'direct'):
                 label = {'constant': 'constant (train mean IR)', 'grey': 'grey of the RGB', 'inverted_grey': 'inverted grey',
