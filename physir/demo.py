@@ -5,8 +5,7 @@
 # %% auto #0
 __all__ = ['DEMO_PRESETS', 'STAGES', 'DemoPreset', 'ReportSection', 'save_figure', 'write_report', 'scene_preview', 'stage_data',
            'read_scalars', 'plot_curves', 'stage_decomposition', 'stage_direct', 'stage_flux', 'stage_lgt',
-           'predict_split', 'ir_scores', 'comparison_figure', 'trivial_baselines', 'stage1_maps_figure', 'run_demo',
-           'physir_demo']
+           'predict_split', 'ir_scores', 'comparison_figure', 'stage1_maps_figure', 'run_demo', 'physir_demo']
 
 # %% ../nbs/17_demo.ipynb #7a1c3fc4
 import dataclasses, html, json, time, base64, io, tempfile
@@ -304,7 +303,7 @@ def comparison_figure(dataset, predictions:dict, n:int, path, size:float=1.6)->P
             if r == 0: ax.set_title(cols[c], fontsize=8)
     return save_figure(fig, path)
 
-def trivial_baselines(rgb:torch.Tensor, train_mean_ir:float)->dict:
+def _trivial_baselines(rgb:torch.Tensor, train_mean_ir:float)->dict:
     "The trivial IR baselines for `rgb` `[B,3,H,W]`: a constant image at `train_mean_ir`, the grey of the RGB, its inverse."
     try: from physir.metrics import trivial_baselines as shared   # the shared definition, where physir.metrics has it
     except ImportError: shared = None
@@ -346,7 +345,7 @@ def run_demo(out='demo_output', size:str='small', seed:int=0, stages=STAGES)->Pa
     train = PairedThermalDataset(root, split='train', image_size=preset.image_size)
     train_mean_ir = float(torch.stack([train[i]['infrared'].mean() for i in range(len(train))]).mean())
     labels = {'constant': 'constant (training mean IR)', 'grey': 'grey of RGB', 'inverted_grey': 'inverted grey of RGB'}
-    predictions = {labels[k]: predict_split(lambda rgb, k=k: trivial_baselines(rgb, train_mean_ir)[k], val) for k in labels}
+    predictions = {labels[k]: predict_split(lambda rgb, k=k: _trivial_baselines(rgb, train_mean_ir)[k], val) for k in labels}
     if 'stage1' in stages:
         t = time.time(); net, ckpt, section = stage_decomposition(out, root, preset, seed); sections.append(section)
         section.images.append(stage1_maps_figure(net, val, preset.n_preview, out/'stage1_maps.png').name)
