@@ -535,22 +535,27 @@ def _folder_references(ref_dir, gt_dir=None, rgb_dir=None)->dict:
     entries = {s: {'infrared': f, 'temperature': gts.get(s), 'rgb': rgbs.get(s)} for s, f in refs.items()}
     return {'entries': entries, 'ambiguous': ambiguous + amb_gt + amb_rgb, 'ignored': ignored, 'has_rgb': rgb_dir is not None}
 
-def _dataset_references(root, format:str, split:str|None=None)->dict:
-    "Reference entries {name: record} of a public dataset layout, read in place by `physir.datasets.find_pairs`."
-    try: from physir.datasets import find_pairs
+def _folder_ir_loading(normalize:str|None)->str:
+    return '8/16-bit by bit depth to [0,1]' + (', then stretched per image between percentiles 1 and 99' if normalize == 'percentile' else '')
+
+def _dataset_references(root, format:str, split:str='val', ir_mapping:str|None=None)->dict:
+    "Reference entries {name: record} of a public dataset layout, read in place by `physir.datasets` (`find_pairs`, `load_pair`)."
+    try: from physir.datasets import find_pairs, fit_ir_mapping
     except ImportError as e: raise ValueError(f"format={format!r}: reading dataset layouts needs physir.datasets ({_first_line(e)})") from e
-    records = find_pairs(root, format=format, **({} if split is None else {'split': split}))
+    records = find_pairs(root, format=format, split=split)
+    mapping = fit_ir_mapping(records, ir_mapping)                  # 'dataset:' mappings are fitted on these records
     entries, ambiguous, dup = {}, [], set()
     for r in records:
         if r.name in entries: ambiguous.append(str(r.infrared)); dup.add(r.name)
-        entries[r.name] = {'record': r, 'infrared': r.infrared, 'rgb': getattr(r, 'rgb', None), 'temperature': None}
-    return {'entries': {k: v for k, v in entries.items() if k not in dup}, 'ambiguous': ambiguous, 'ignored': [], 'has_rgb': True}
+        entries[r.name] = {'record': r, 'ir_mapping': mapping, 'infrared': r.infrared, 'rgb': r.rgb, 'temperature': None}
+    return {'entries': {k: v for k, v in entries.items() if k not in dup}, 'ambiguous': ambiguous, 'ignored': [],
+            'has_rgb': True, 'ir_loading': f"{format} split {split!r}: {mapping.describe()}"}
 
 def _read_reference(entry:dict, normalize, problems:dict)->dict|None:
     "The reference IR `[1,H,W]`, and `temperature` (K) and `rgb` where known, of one entry; problems are recorded by file, and an unusable IR gives None."
     if 'record' in entry:                                          # a dataset layout: physir.datasets reads it
         from physir.datasets import load_pair
-        try: item = load_pair(entry['record'])
+        try: item = load_pair(entry['record'], ir_mapping=entry['ir_mapping'])
         except Exception as e: problems['unreadable'].append(_unreadable(entry['infrared'], e)); return None
         loaded = {k: item[k] for k in ('infrared', 'temperature', 'rgb') if item.get(k) is not None}
         files = {'infrared': entry['infrared'], 'temperature': entry['infrared'], 'rgb': entry['rgb']}
@@ -570,7 +575,7 @@ def _read_reference(entry:dict, normalize, problems:dict)->dict|None:
     return loaded
 
 # %% ../nbs/14_metrics.ipynb #fdac60db
-def evaluation_protocol(resize:str='bilinear', normalize:str|None=None)->dict:
+def evaluation_protocol(resize:str='bilinear', ir_loading:str|None=None)->dict:
     "How every number of `evaluate_dirs` is computed, as written into its JSON."
     return {
         'psnr': 'per image: torchmetrics peak_signal_noise_ratio, data_range=1, single-channel IR in [0,1]; reported: the mean over images (dB, higher is better)',
@@ -580,7 +585,7 @@ def evaluation_protocol(resize:str='bilinear', normalize:str|None=None)->dict:
         'fid': 'over the set: torchmetrics FrechetInceptionDistance(feature=2048, InceptionV3 FID weights, normalize=True), grey repeated to 3 channels, resized to 299x299 by torchmetrics (lower is better); skipped when its weights are not available',
         'rho_temperature': 'per image: Spearman rho(prediction, true temperature in K) where the data has it (rho_temperature_ref: the reference IR, the ceiling)',
         'size_matching': f"a prediction of another size is resized to its reference's size ({resize}{', antialiased' if resize == 'bilinear' else ''}); the temperature map keeps its size and the images are resized to it",
-        'ir_loading': f"8/16-bit by bit depth to [0,1]" + (f", then normalize={normalize!r}" if normalize else ''),
+        'ir_loading': ir_loading or f"predictions and references: {_folder_ir_loading(None)}",
         'baselines': "constant (train_mean_ir), grey (Rec. 601 luma of the RGB) and inverted_grey (1 - luma), scored the same way",
         'flat_image_note': 'a constant image can score high PSNR and SSIM on IR with large flat regions; rho is 0 for it by definition',
     }
@@ -602,7 +607,8 @@ def evaluate_dirs(pred_dir, ref_dir,
                   verbose:bool=True, # print the one-line message when LPIPS/FID are skipped (also kept in `skipped`)
                   resize:str='bilinear', # a prediction of another size is resized to its reference: 'bilinear' (antialiased), 'area', 'nearest'
                   format:str|None=None, # read `ref_dir` as this public dataset layout (`physir.datasets`) instead of a folder of IR images
-                  split:str|None=None, # with `format`: the dataset's split (default: the format's own choice)
+                  split:str='val', # with `format`: the dataset's split ('val' is the held-out one: 'test' where the dataset has it)
+                  ir_mapping:str|None=None, # with `format`: how the reference IR maps to [0,1] (default: the format's; see physir.datasets)
                   rgb_dir=None, # folder of the RGB inputs (matched by stem), for the trivial baselines
                   train_mean_ir:float|None=None, # the constant baseline's level (default: the reference set's mean, optimistic)
                   baselines:bool=True, # score the trivial baselines when the RGB inputs are known
@@ -612,9 +618,11 @@ def evaluate_dirs(pred_dir, ref_dir,
     if resize not in RESIZE_MODES: raise ValueError(f"resize={resize!r}: expected one of {RESIZE_MODES}")
     if format is not None and (gt_dir is not None or rgb_dir is not None or normalize is not None):
         raise ValueError(f"format={format!r} reads the reference IR, temperature and RGB from the dataset: gt_dir, rgb_dir and normalize don't apply")
+    if format is None and ir_mapping is not None: raise ValueError("ir_mapping applies to a dataset format; for folders use normalize")
     pred_dir = Path(pred_dir)
     preds, amb_pred, ign_pred = _index_dir(pred_dir, _IMAGE_SUFFIXES)
-    source = _folder_references(ref_dir, gt_dir, rgb_dir) if format is None else _dataset_references(ref_dir, format, split)
+    if format is None: source = {**_folder_references(ref_dir, gt_dir, rgb_dir), 'ir_loading': _folder_ir_loading(normalize)}
+    else: source = _dataset_references(ref_dir, format, split, ir_mapping)
     refs = source['entries']
     names = sorted(preds.keys() & refs.keys())
     problems = {'non_finite': [], 'unreadable': [],
@@ -627,7 +635,7 @@ def evaluate_dirs(pred_dir, ref_dir,
     level, level_source = train_mean_ir, 'given (train_mean_ir)'
     if with_baselines and level is None:
         level = _reference_mean(refs, names, normalize)
-        level_source = "the reference set's own mean IR: optimistic, the constant has seen the test references (give train_mean_ir)"
+        level_source = "the reference set's own mean IR, optimistic: the constant has seen the test references; give the training set's mean as train_mean_ir"
     scorers = {'prediction': ImageSetScorer(resize, perceptual, allow_download)}
     if with_baselines: scorers |= {b: ImageSetScorer(resize, perceptual, allow_download) for b in BASELINES}
     with_rgb = set()
@@ -648,9 +656,10 @@ def evaluate_dirs(pred_dir, ref_dir,
         with_rgb.add(name)
         for b, img in trivial_baselines(ref['rgb'], level).items(): scorers[b].add(img, ref['infrared'], temperature, name=name)
     method = scorers['prediction'].summary()
-    report = {'pred_dir': str(pred_dir), 'ref_dir': str(ref_dir), 'format': format, 'split': split,
+    report = {'pred_dir': str(pred_dir), 'ref_dir': str(ref_dir), 'format': format, 'split': split if format else None,
               'gt_dir': None if gt_dir is None else str(gt_dir), 'rgb_dir': None if rgb_dir is None else str(rgb_dir),
-              'protocol': evaluation_protocol(resize, normalize), 'resize': resize, 'n_pairs': method['n_images'], 'mean': method['mean'],
+              'protocol': evaluation_protocol(resize, f"predictions: {_folder_ir_loading(normalize)}; references: {source['ir_loading']}"),
+              'resize': resize, 'n_pairs': method['n_images'], 'mean': method['mean'],
               'fid': method['fid'], 'n_resized': sum('resized_from' in r for r in method['per_image']),
               'per_image': method['per_image'], 'skipped': method['skipped'], 'baselines': None, 'problems': problems,
               'ignored': {'pred': [n for n in ign_pred if n not in _OUTPUT_NAMES], 'ref': source['ignored']}}
@@ -746,7 +755,8 @@ def physir_evaluate(
     gt:str=None, # folder of true temperature (K): NAME.npy, NAME.safetensors ('temperature') or radiometric NAME.jpg
     rgb:str=None, # folder of the RGB inputs (by stem): the trivial baselines are scored beside the prediction
     format:str=None, # read --ref as a public dataset layout of physir.datasets (e.g. roadscene, llvip, flir_rjpeg)
-    split:str=None, # with --format: the dataset's split to score against
+    split:str='val', # with --format: the dataset's split to score against (val = its held-out split)
+    ir_mapping:str=None, # with --format: how the reference IR maps to [0,1] (default: the format's own, see physir.datasets)
     train_mean_ir:float=None, # the constant baseline's level in [0,1] (default: the reference set's mean, optimistic)
     resize:str='bilinear', # a prediction of another size is resized to its reference: bilinear (antialiased), area or nearest
     normalize:str=None, # IR loading from folders: default by bit depth, or 'percentile'
@@ -760,7 +770,7 @@ def physir_evaluate(
     if pred is None or ref is None: _cli_error("--pred DIR and --ref (a folder, or with --format the dataset root) are both required")
     try:
         report = evaluate_dirs(pred, ref, gt, perceptual=not skip_perceptual, normalize=normalize, verbose=False, resize=resize,
-                               format=format, split=split, rgb_dir=rgb, train_mean_ir=train_mean_ir, baselines=not no_baselines,
+                               format=format, split=split, ir_mapping=ir_mapping, rgb_dir=rgb, train_mean_ir=train_mean_ir, baselines=not no_baselines,
                                allow_download=download_weights)
     except (OSError, ValueError) as e: _cli_error(e)
     out = Path(out) if out else Path(pred)/'metrics.json'
