@@ -595,7 +595,8 @@ def _reference_mean(refs:dict, names, normalize)->float:
     "Mean IR level over the references of `names` (all pixels pooled): the optimistic default for the constant baseline."
     total, count = 0.0, 0
     for name in names:
-        ref = _read_reference(refs[name], normalize, {'unreadable': [], 'non_finite': []})   # named in the main pass
+        entry = refs[name] if 'record' in refs[name] else {'infrared': refs[name]['infrared']}   # folders: the IR only
+        ref = _read_reference(entry, normalize, {'unreadable': [], 'non_finite': []})            # problems: named in the main pass
         if ref is not None: total += float(ref['infrared'].double().sum()); count += ref['infrared'].numel()
     return total / count if count else 0.5
 
@@ -668,6 +669,9 @@ def evaluate_dirs(pred_dir, ref_dir,
         table = {'prediction': _table_row(scorers['prediction'].summary(subset))}
         table |= {b: _table_row(scorers[b].summary()) for b in BASELINES}
         report['baselines'] = {'train_mean_ir': level, 'train_mean_ir_source': level_source, 'table': table}
+    elif baselines:
+        report['skipped']['baselines'] = ("no scored pair has an RGB image" if source['has_rgb'] else
+                                          "the RGB inputs are unknown (give rgb_dir / --rgb, or a dataset format)")
     if verbose:
         for k, why in report['skipped'].items(): print(f"{k.upper()} skipped: {why}")
     return report
