@@ -246,6 +246,22 @@ class PairedThermalDataset(Dataset):
         from physir.datasets import load_pair as _load_pair
         return self.transform(_load_pair(self.records[i], self.ir_mapping))
 
+    def frame_sizes(self)->set:
+        "The (H, W) sizes this dataset's items come out at (read from file headers): one size means any batch size works."
+        from physir.datasets import read_radiometric
+        t = self.transform
+        if not isinstance(t, JointTransform): return set()
+        if t.augment or t.fit != 'resize': return {(t.image_size, t.image_size)}
+        sizes = set()
+        for r in self.records:
+            if r.radiometric: h, w = read_radiometric(r.infrared, with_photo=False)['temperature_K'].shape
+            else:
+                with Image.open(r.infrared) as img:
+                    (w, h), turned = img.size, img.getexif().get(0x0112, 1) in (5, 6, 7, 8)   # EXIF: rotated by 90 degrees
+                if turned: h, w = w, h
+            sizes.add(t.out_size(h, w))
+        return sizes
+
     def describe(self)->str:
         "One line for a run's log: where the data comes from and every mapping applied to it."
         t = self.transform
@@ -278,10 +294,11 @@ def collate_pairs(items:list)->dict:
     return out
 
 def make_dataloaders(root, image_size:int=256, batch_size:int=8, num_workers:int=0, augment:bool=True,
-                     strict:bool=True, seed:int=0, drop_last:bool=False):
-    "(train_dl, val_dl): train shuffled (reproducibly, from `seed`) and augmented if `augment`; val in order, centre-cropped."
-    train_ds = PairedThermalDataset(root, 'train', image_size, augment=augment, strict=strict)
-    val_ds = PairedThermalDataset(root, 'val', image_size, augment=False, strict=strict)
+                     strict:bool=True, seed:int=0, drop_last:bool=False,
+                     **dataset_kw): # format=, ir_mapping=, fit=, options= for `PairedThermalDataset`
+    "(train_dl, val_dl): train shuffled (reproducibly, from `seed`) and augmented if `augment`; val in order, with the train split's IR mapping."
+    train_ds = PairedThermalDataset(root, 'train', image_size, augment=augment, strict=strict, **dataset_kw)
+    val_ds = PairedThermalDataset(root, 'val', image_size, augment=False, strict=strict, **{**dataset_kw, 'ir_mapping': train_ds.ir_mapping})
     common = dict(batch_size=batch_size, num_workers=num_workers, collate_fn=collate_pairs, pin_memory=torch.cuda.is_available(),
                   persistent_workers=num_workers > 0)
     train_dl = DataLoader(train_ds, shuffle=True, drop_last=drop_last and len(train_ds) >= batch_size,

@@ -6,7 +6,8 @@
 __all__ = ['DEFAULT_KELVIN_SPAN', 'ALL_SPLITS', 'KAIST_SETS', 'FLIR_V2_NOTE', 'DATASET_FORMATS', 'PairRecord', 'IRMapping',
            'parse_ir_mapping', 'read_infrared_raw', 'read_rgb', 'apply_ir_mapping', 'RadiometricReadError',
            'pip_crop_box', 'ycbcr_to_rgb', 'read_radiometric', 'holdout_split', 'DatasetFormat', 'detect_format',
-           'coerce_option', 'find_pairs', 'load_pair', 'fit_ir_mapping', 'prepare_dataset', 'physir_prepare_dataset']
+           'coerce_option', 'find_pairs', 'load_pair', 'fit_ir_mapping', 'prepare_dataset', 'dataset_summary',
+           'physir_prepare_dataset']
 
 # %% ../nbs/02a_datasets.ipynb #802250e2
 import json, os, re, shutil, tempfile, warnings, io
@@ -132,9 +133,14 @@ def read_rgb(path)->torch.Tensor:
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
 
 # %% ../nbs/02a_datasets.ipynb #a3f78bea
+_CLIP_REPORTED = set()   # mappings whose clipping was reported (once per process: a dataset clips on many files)
+
 def _clip_warn(x:np.ndarray, path, what:str)->np.ndarray:
     out = (x < 0) | (x > 1)
-    if out.any(): warnings.warn(f"{path}: {out.mean():.1%} of pixels outside the {what} span were clipped to [0,1]", stacklevel=3)
+    if out.any() and what not in _CLIP_REPORTED:
+        _CLIP_REPORTED.add(what)
+        warnings.warn(f"{path}: {out.mean():.1%} of pixels outside the {what} span were clipped to [0,1] (reported for the "
+                      "first file only; `dataset_summary` / physir_prepare_dataset --inspect show the range of a dataset)", stacklevel=3)
     return np.clip(x, 0, 1)
 
 def apply_ir_mapping(values:np.ndarray, bits:int|None, mapping, path='<array>', kelvin:bool=False)->np.ndarray:
@@ -578,7 +584,7 @@ def fit_ir_mapping(records, ir_mapping=None, max_files:int=64)->IRMapping:
     if not hi > lo: raise DatasetValidationError(f"ir_mapping {m}: the training IR is constant ({lo:g}); use 'bits' or a fixed 'range'")
     return IRMapping('kelvin' if records[0].radiometric else 'range', float(lo), float(hi))
 
-# %% ../nbs/02a_datasets.ipynb #59138a43
+# %% ../nbs/02a_datasets.ipynb #e46b295a
 def prepare_dataset(src, dest, format:str, overwrite:bool=False, strict:bool=True, **options)->dict:
     "Write DEST/{train,val}/{rgb,infrared}/NAME.ext as symlinks to the pairs of `src` read as `format`; returns counts per split."
     src, dest = Path(src).resolve(), Path(dest)
@@ -610,6 +616,26 @@ def prepare_dataset(src, dest, format:str, overwrite:bool=False, strict:bool=Tru
         shutil.rmtree(tmp, ignore_errors=True); raise
     return {s: len(r) for s, r in splits.items()}
 
+def dataset_summary(records, ir_mapping=None, max_files:int=16)->str:
+    "A few lines on `records`: counts, sizes, how IR is stored, and what `ir_mapping` makes of it (sampled on up to `max_files`)."
+    m = fit_ir_mapping(records, ir_mapping, max_files=max_files)
+    idx = np.unique(np.linspace(0, len(records) - 1, min(max_files, len(records))).round().astype(int))
+    sizes, kinds, raw_lo, raw_hi, out_lo, out_hi = set(), set(), [], [], [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')                                   # clipping is reported below as a share
+        for i in idx:
+            rec = records[i]
+            if rec.radiometric: v, kind = read_radiometric(rec.infrared, with_photo=False)['temperature_K'], 'kelvin'
+            else: v, bits = read_infrared_raw(rec.infrared); kind = f'{bits}-bit' if bits else 'float'
+            mapped = apply_ir_mapping(v, None if rec.radiometric else bits, m, rec.infrared, kelvin=rec.radiometric)
+            sizes.add(f'{v.shape[1]}x{v.shape[0]}'); kinds.add(kind)
+            raw_lo.append(v.min()); raw_hi.append(v.max()); out_lo.append(mapped.min()); out_hi.append(mapped.max())
+    n_rgb = sum(r.rgb is not None for r in records)
+    size_txt = ', '.join(sorted(sizes)[:4]) + (f' … ({len(sizes)} sizes among the sampled files)' if len(sizes) > 4 else '')
+    return (f"{len(records)} items ({n_rgb} with RGB); IR sizes {size_txt}; stored as {', '.join(sorted(kinds))}, "
+            f"values {min(raw_lo):.6g}..{max(raw_hi):.6g} in {len(idx)} sampled files\n"
+            f"ir_mapping {m}: {m.describe()} -> {min(out_lo):.3f}..{max(out_hi):.3f}")
+
 def _parse_options(pairs)->dict:
     "KEY=VALUE strings -> dict (values converted by `coerce_option`)."
     out = {}
@@ -624,11 +650,20 @@ def physir_prepare_dataset(src:str, # dataset root as it ships
                            format:str='kit', # one of physir.datasets.DATASET_FORMATS
                            option:Param("format options KEY=VALUE (e.g. holdout=41, fold=2, rgb_dir=vis)", str, nargs='*')=None,
                            overwrite:bool=False, # replace a non-empty DEST
-                           skip_unmatched:bool=False): # skip unmatched names with a warning instead of refusing
+                           skip_unmatched:bool=False, # skip unmatched names with a warning instead of refusing
+                           ir_mapping:str=None, # with --inspect: the IR mapping to report on (default: the format's)
+                           inspect:bool=False): # only print what is there (counts, sizes, IR storage and mapping); write nothing
     "Write the kit layout ROOT/{train,val}/{rgb,infrared} as symlinks to a public dataset read in place (no copying)."
     import sys
     try:
-        counts = prepare_dataset(src, dest, format, overwrite=overwrite, strict=not skip_unmatched, **_parse_options(option))
-    except (DatasetLayoutError, DatasetValidationError, FileExistsError, FileNotFoundError, ValueError) as e:
+        opts = _parse_options(option)
+        if inspect:   # the val split is reported with the mapping fitted on the train split, as the trainers use it
+            mapping = fit_ir_mapping(train := find_pairs(src, format, 'train', strict=not skip_unmatched, **opts), ir_mapping)
+            print(f"{src} [{format}, train]: " + dataset_summary(train, mapping))
+            try: print(f"{src} [{format}, val]: " + dataset_summary(find_pairs(src, format, 'val', strict=not skip_unmatched, **opts), mapping))
+            except DatasetValidationError as e: print(f"{src} [{format}, val]: {e}")
+            return
+        counts = prepare_dataset(src, dest, format, overwrite=overwrite, strict=not skip_unmatched, **opts)
+    except (DatasetLayoutError, DatasetValidationError, FileExistsError, FileNotFoundError, ValueError, ImportError) as e:
         print(f"physir_prepare_dataset: error: {e}", file=sys.stderr); raise SystemExit(2)
     print(f"{dest}: {counts['train']} train + {counts['val']} val pairs linked from {src} ({format})")

@@ -183,7 +183,9 @@ class DecompositionTrainer:
         self.train_items = SeededItems(self.train_ds, seed=cfg.seed)
         train_dl = DataLoader(self.train_items, batch_size=cfg.batch_size, sampler=self.sampler, num_workers=cfg.num_workers, collate_fn=collate_pairs,
                               drop_last=len(self.train_ds) >= n_global, generator=torch.Generator().manual_seed(cfg.seed))
-        val_dl = (DataLoader(self.val_ds, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.num_workers, collate_fn=collate_pairs)
+        val_bs = cfg.batch_size if self.val_ds is None or len(self.val_ds.frame_sizes()) <= 1 else 1
+        if val_bs != cfg.batch_size: acc.print("data: validation frames differ in size (aspect kept, fit='resize'): validating one item at a time")
+        val_dl = (DataLoader(self.val_ds, batch_size=val_bs, shuffle=False, num_workers=cfg.num_workers, collate_fn=collate_pairs)
                   if self.val_ds is not None else None)
         self.train_dl = acc.prepare(train_dl)
         self.val_dl = acc.prepare(val_dl) if val_dl is not None else None
