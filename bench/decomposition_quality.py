@@ -39,8 +39,7 @@ import torch
 from torch.utils.data import DataLoader
 from fastcore.script import call_parse
 from physir.data import write_synthetic_dataset, PairedThermalDataset
-from physir.metrics import evaluate_decomposition, evaluate_luminance_baseline, luminance_decomposition, psnr_per_image, ssim_per_image, spearman_rho
-from physir.pseudo_labels import luminance
+from physir.metrics import evaluate_decomposition, evaluate_luminance_baseline, luminance_decomposition, psnr_per_image, ssim_per_image, spearman_rho, trivial_baselines
 from physir.train_decomposition import DecompTrainConfig, DecompositionTrainer
 
 FLOORS = dict(rho=0.85, nmi=0.40, fusion_psnr=24.0)
@@ -81,14 +80,6 @@ def pooled_rho(intensity_of, loader)->float:
     for batch in loader:
         pred.append(intensity_of(batch['rgb']).float().flatten()); truth.append(batch['temperature'].flatten())
     return spearman_rho(torch.cat(pred), torch.cat(truth))
-
-def trivial_baselines(rgb:torch.Tensor, train_mean_ir:float)->dict:
-    "Constant image at the training mean IR, grey of the RGB (Rec. 601 luma), inverted grey: `[B,1,H,W]` each."
-    try: from physir.metrics import trivial_baselines as shared       # helper `evalproto`'s, once merged
-    except ImportError: shared = None
-    if shared is not None: return shared(rgb, train_mean_ir)
-    grey = luminance(rgb).clamp(0, 1)
-    return dict(constant=torch.full_like(grey, float(train_mean_ir)), grey=grey, inverted_grey=1 - grey)
 
 def _rho(pred, truth)->float:
     r = spearman_rho(pred.flatten().float(), truth.flatten().float())

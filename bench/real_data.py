@@ -34,7 +34,7 @@ from fastcore.script import call_parse
 from physir.core import save_image
 from physir.data import write_synthetic_dataset
 from physir.datasets import find_pairs, load_pair, read_radiometric
-from physir.metrics import psnr_per_image, ssim_per_image, spearman_rho
+from physir.metrics import psnr_per_image, ssim_per_image, spearman_rho, trivial_baselines
 from physir.pseudo_labels import luminance
 from physir.generate import IRGenerator, FusionBackend, DirectBackend, working_size, resize_to, physir_generate
 from physir.train_decomposition import DecompTrainConfig, DecompositionTrainer
@@ -57,14 +57,6 @@ def rho(pred:torch.Tensor, truth:torch.Tensor)->float:
     "Per-image Spearman ρ; a constant prediction orders nothing (0)."
     r = spearman_rho(pred.flatten().float(), truth.flatten().float())
     return 0.0 if r != r else r
-
-def trivial_baselines(rgb:torch.Tensor, train_mean_ir:float)->dict:
-    "The trivial baselines for `rgb` `[3,H,W]`: constant at the training mean IR, grey (Rec. 601 luma), inverted grey."
-    try: from physir.metrics import trivial_baselines as shared       # helper `evalproto`'s, once merged
-    except ImportError: shared = None
-    if shared is not None: return shared(rgb, train_mean_ir)
-    grey = luminance(rgb[None])[0].clamp(0, 1)
-    return dict(constant=torch.full_like(grey, float(train_mean_ir)), grey=grey, inverted_grey=1 - grey)
 
 def _mean(v): return float(np.mean(v)) if len(v) else float('nan')
 

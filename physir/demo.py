@@ -26,7 +26,7 @@ from .latents import PixelCodec
 from .train_lgt import LGTConfig, train_lgt
 from .generate import IRGenerator
 import torch.nn.functional as F
-from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_per_image, ssim_per_image, spearman_rho
+from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_per_image, ssim_per_image, spearman_rho, trivial_baselines
 
 # %% ../nbs/17_demo.ipynb #103248d3
 @dataclasses.dataclass
@@ -274,8 +274,6 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
     return generate, ReportSection('LGT: latent geometric thermodynamics', text, ['curves_lgt.png'])
 
 # %% ../nbs/17_demo.ipynb #33fdd3e5
-def _gray(rgb): return luminance(rgb).clamp(0, 1)
-
 @torch.no_grad()
 def predict_split(method, dataset, batch_size:int=8)->torch.Tensor:
     "Run `method` (rgb [B,3,H,W] → IR [B,1,H,W]) over `dataset`; returns [N,1,H,W] on the CPU."
@@ -302,14 +300,6 @@ def comparison_figure(dataset, predictions:dict, n:int, path, size:float=1.6)->P
             ax.set_xticks([]); ax.set_yticks([])
             if r == 0: ax.set_title(cols[c], fontsize=8)
     return save_figure(fig, path)
-
-def _trivial_baselines(rgb:torch.Tensor, train_mean_ir:float)->dict:
-    "The trivial IR baselines for `rgb` `[B,3,H,W]`: a constant image at `train_mean_ir`, the grey of the RGB, its inverse."
-    try: from physir.metrics import trivial_baselines as shared   # the shared definition, where physir.metrics has it
-    except ImportError: shared = None
-    if shared is not None: return shared(rgb, train_mean_ir)
-    grey = _gray(rgb)
-    return dict(constant=torch.full_like(grey, float(train_mean_ir)), grey=grey, inverted_grey=1 - grey)
 
 # %% ../nbs/17_demo.ipynb #57d31461
 def stage1_maps_figure(net, dataset, n:int, path, size:float=1.6)->Path:
@@ -345,7 +335,7 @@ def run_demo(out='demo_output', size:str='small', seed:int=0, stages=STAGES)->Pa
     train = PairedThermalDataset(root, split='train', image_size=preset.image_size)
     train_mean_ir = float(torch.stack([train[i]['infrared'].mean() for i in range(len(train))]).mean())
     labels = {'constant': 'constant (training mean IR)', 'grey': 'grey of RGB', 'inverted_grey': 'inverted grey of RGB'}
-    predictions = {labels[k]: predict_split(lambda rgb, k=k: _trivial_baselines(rgb, train_mean_ir)[k], val) for k in labels}
+    predictions = {labels[k]: predict_split(lambda rgb, k=k: trivial_baselines(rgb, train_mean_ir)[k], val) for k in labels}
     if 'stage1' in stages:
         t = time.time(); net, ckpt, section = stage_decomposition(out, root, preset, seed); sections.append(section)
         section.images.append(stage1_maps_figure(net, val, preset.n_preview, out/'stage1_maps.png').name)
