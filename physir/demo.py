@@ -177,7 +177,7 @@ def _stage1_config(out_dir:Path, root:Path, preset:DemoPreset, seed:int, method:
     return DecompTrainConfig(method=method, train_data=str(root/'train'), val_data=str(root/'val'), image_size=preset.image_size,
                              backbone='resnet18', batch_size=8, num_epochs=10_000, learning_rate=preset.stage1_lr,
                              max_time_s=preset.stage1_seconds, num_workers=0, seed=seed, mixed_precision='no',
-                             val_interval=10**6, save_every=10**6, log_interval=5,
+                             val_interval=10**6, save_every=10**6, log_interval=1,   # every step: a short run on a busy machine still has curves
                              log_dir=str(_run_log_dir(out_dir, stage)), checkpoint_dir=str(out_dir/'checkpoints'/stage),
                              vis_dir=str(out_dir/'visualizations'/stage))
 
