@@ -27,6 +27,7 @@ from peft import LoraConfig
 from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import load_file
 from .core import atomic_write
+from .training import load_tensors_file
 
 # %% ../nbs/07_flux.ipynb #7cd11ddb
 def fit_size(height:int, width:int, multiple:int=16)->tuple[int,int]:
@@ -624,7 +625,7 @@ class DecompositionGuidedFlux(nn.Module):
         for key in ('guidance', 'lora_rank', 'lora_alpha', 'train_transformer', 'guided_blocks', 'encoder_width', 'decomposition_channels'):
             if config.get(key) != self.adapter_config[key]:
                 raise ValueError(f"{directory/'adapter_config.json'}: {key}={config.get(key)!r} but this model has {self.adapter_config[key]!r}")
-        tensors = load_file(str(directory/'adapter.safetensors'), device=str(self.prompt_embeds.device))
+        tensors = load_tensors_file(directory/'adapter.safetensors', device=str(self.prompt_embeds.device))   # names a truncated file
         parts = {}
         for k, v in tensors.items():
             prefix, rest = k.split('.', 1); parts.setdefault(prefix, {})[rest] = v
