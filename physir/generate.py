@@ -371,7 +371,7 @@ def from_checkpoint(cls:IRGenerator,
                     guidance_scale:float|None=None,# FLUX guidance (flux); None: the model's
                     **lgt_options):                # LGT: temperature_lambda, cfg_scale, use_cfg, source_style, target_style, codec, image_size
     "An `IRGenerator` for `method` from a checkpoint; a checkpoint of the wrong kind raises `CheckpointKindError`."
-    folder = find_checkpoint(path, method)
+    folder = training.verify_checkpoint_files(find_checkpoint(path, method))   # a truncated weights file is named
     device = get_device(device)
     if lgt_options and method != 'lgt': raise TypeError(f"options {sorted(lgt_options)} only apply to method 'lgt'")
     if method == 'fusion': backend = FusionBackend(_load_decomposition_net(folder))

@@ -16,6 +16,7 @@ import torch
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 from fastcore.script import call_parse, store_true
 from .core import IMAGE_EXTS, atomic_write, get_device, load_infrared
+from .core import cli_errors
 import torch.nn.functional as F
 from .decomposition import DecompositionOutput
 from .pseudo_labels import luminance
@@ -419,6 +420,7 @@ def save_report(report:dict, path)->Path:
 
 # %% ../nbs/14_metrics.ipynb #a096315b
 @call_parse
+@cli_errors
 def physir_evaluate(
     pred:str=None, # folder of predicted (generated) infrared images
     ref:str=None, # folder of reference infrared images, matched to `pred` by file stem (any image extension)

@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['CHECKPOINT_KINDS', 'capture_rng_state', 'restore_rng_state', 'atomic_folder', 'checkpoint_folder',
            'clean_checkpoint_folder', 'save_checkpoint', 'CheckpointError', 'checkpoint_kind', 'expect_kind',
-           'latest_checkpoint', 'load_tensors_file', 'load_checkpoint', 'TrainLogger', 'NonFiniteGuard',
-           'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value']
+           'latest_checkpoint', 'load_tensors_file', 'verify_checkpoint_files', 'load_checkpoint', 'TrainLogger',
+           'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
-import json, os, re, random, shutil, tempfile, time, math, csv, contextlib
+import json, os, re, random, shutil, tempfile, time, math, csv, contextlib, zipfile
 from pathlib import Path
 import numpy as np
 import torch
@@ -195,6 +195,17 @@ def load_tensors_file(f, model:nn.Module|None=None, strict:bool=True, device:str
     if model is None: return load_file(str(f), device=device)
     try: return load_model(model, str(f), strict=strict)
     except RuntimeError as e: raise CheckpointError(f"{f}: its weights do not fit the model ({str(e).strip().splitlines()[0]})") from None
+
+def verify_checkpoint_files(folder)->Path:
+    "Check every weights file under `folder` (`*.safetensors`, `*.pt`) is complete; a `CheckpointError` names the first that is not."
+    folder = Path(folder)
+    for f in sorted(folder.rglob('*')):
+        try:
+            if f.suffix == '.safetensors':
+                with safe_open(str(f), framework='pt') as h: h.keys()   # the header, checked against the file size
+            elif f.suffix == '.pt': zipfile.ZipFile(f).close()           # torch.save's zip: its directory sits at the end
+        except Exception as e: raise _unreadable(f, e) from None
+    return folder
 
 def _torch_load(f:Path):
     try: return torch.load(f, weights_only=True, map_location='cpu')
