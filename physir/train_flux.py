@@ -298,9 +298,9 @@ def latest_checkpoint(checkpoint_dir)->Path|None:
 
 @patch
 def resume(self:FluxTrainer, path)->dict:
-    "Continue from a checkpoint folder (or 'last'): trainable weights, optimizer, schedule, RNG and counters."
+    "Continue from a checkpoint folder (or 'latest' / 'last'): trainable weights, optimizer, schedule, RNG and counters."
     cfg = self.cfg
-    path = latest_checkpoint(cfg.checkpoint_dir) if str(path) == 'last' else Path(path)
+    path = latest_checkpoint(cfg.checkpoint_dir) if str(path) in ('last', 'latest') else Path(path)   # as in every trainer
     if path is None or not (path/'state.json').is_file():
         raise FileNotFoundError(f"resume={str(cfg.resume)!r}: no checkpoint there (expected a step_* folder with state.json "
                                 f"written by physir_train_flux in {cfg.checkpoint_dir})")
