@@ -153,19 +153,20 @@ def exercise_widgets(page, out: Path, stem: str, timeout_s: float) -> tuple[list
         shot_before = out/f'{stem}_explorer{k}_before.png'; box.screenshot(path=str(shot_before))
         current = select.evaluate('s => s.selectedIndex')
         select.select_option(index=(current + 1) % len(options))
-        t0, after = time.time(), before
+        status_line = lambda: box.locator('.widget-html').last.inner_html() if box.locator('.widget-html').count() else ''
+        t0, after, status = time.time(), before, ''
         while time.time() - t0 < timeout_s:
-            after = img_digest(page, box)
-            if after and after != before: break
+            after, status = img_digest(page, box), status_line()
+            if (after and after != before) or '#b00' in status: break     # redrawn, or the explorer shows an error
             page.wait_for_timeout(250)
         seconds = time.time() - t0
         page.wait_for_timeout(300)
         shot_after = out/f'{stem}_explorer{k}_after.png'; box.screenshot(path=str(shot_after))
-        status = box.locator('.widget-html').last.inner_html() if box.locator('.widget-html').count() else ''
+        status = status_line()
         what = f"explorer {k}: {label.strip() or 'dropdown'} {options[current]!r} -> {options[(current + 1) % len(options)]!r}"
         if not before: problems.append(f'{what}: no picture before the change')
-        elif after == before: problems.append(f'{what}: the picture did not change within {timeout_s:.0f} s')
         elif '#b00' in status: problems.append(f'{what}: the status line shows an error: {re.sub("<[^>]+>", "", status)[:300]}')
+        elif after == before: problems.append(f'{what}: the picture did not change within {timeout_s:.0f} s')
         else: done.append(f'{what}: picture changed in {seconds:.1f} s ({shot_before.name}, {shot_after.name})')
     return done, problems
 
