@@ -211,7 +211,7 @@ def check_notebook(browser, url, token, nb: Path, out: Path, timeout_s: float, a
                       first_bad)
         page.wait_for_timeout(500)
         shot = out/f'{nb.stem}.png'; page.screenshot(path=str(shot)); res['screenshots'].insert(0, shown(shot))
-        res['screenshots'] += [shown(out/f) for w in res['widgets'] for f in re.findall(r'(\S+?\.png)', w)]
+        res['screenshots'] += [shown(out/f) for w in res['widgets'] for f in re.findall(r'[\w.-]+\.png', w)]
     except Exception as e:
         res['problems'].append(f"check failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
         try: shot = out/f'{nb.stem}.png'; page.screenshot(path=str(shot)); res['screenshots'].append(shown(shot))
