@@ -20,6 +20,7 @@ from fastcore.basics import patch
 from fastcore.script import call_parse, store_true
 import numpy as np
 from .core import IMAGE_EXTS, atomic_write, get_device, load_image, load_infrared
+from .core import cli_errors
 import torch.nn.functional as F
 from .decomposition import DecompositionOutput
 from .pseudo_labels import luminance
@@ -753,6 +754,7 @@ def _cli_error(message:str):
     raise SystemExit(2)
 
 @call_parse
+@cli_errors
 def physir_evaluate(
     pred:str=None, # folder of predicted (generated) infrared images
     ref:str=None, # reference: a folder of IR images matched to `pred` by stem, or with --format the dataset's root
