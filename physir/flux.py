@@ -4,17 +4,17 @@
 
 # %% auto #0
 __all__ = ['IR_PROMPT', 'FLUX_SCHEDULER_CONFIG', 'QUANTIZATIONS', 'LORA_TARGET_MODULES', 'GUIDANCE_MODES', 'CACHED_KEYS',
-           'fit_size', 'resize', 'make_diptych', 'split_diptych', 'flux_scheduler', 'vae_scale_factor',
-           'fill_in_channels', 'require_extra', 'flux_quantization_config', 'load_flux_fill', 'tiny_flux_fill',
-           'tiny_prompt_embeds', 'save_prompt_embeds', 'load_prompt_embeds', 'save_file_bytes',
-           'encode_instruction_prompt', 'pack_latents', 'unpack_latents', 'latent_image_ids', 'encode_latents',
-           'decode_latents', 'fill_condition', 'calibrate_vae', 'fit_tiny_vae', 'decomposition_maps',
+           'FLUX_FILL_TRANSFORMER_CONFIG', 'FLUX_VAE_CONFIG', 'fit_size', 'resize', 'make_diptych', 'split_diptych',
+           'flux_scheduler', 'vae_scale_factor', 'fill_in_channels', 'require_extra', 'flux_quantization_config',
+           'load_flux_fill', 'tiny_flux_fill', 'tiny_prompt_embeds', 'save_prompt_embeds', 'load_prompt_embeds',
+           'save_file_bytes', 'encode_instruction_prompt', 'pack_latents', 'unpack_latents', 'latent_image_ids',
+           'encode_latents', 'decode_latents', 'fill_condition', 'calibrate_vae', 'fit_tiny_vae', 'decomposition_maps',
            'decomposition_channels', 'DecompositionEncoder', 'tile_diptych_tokens', 'pack_decomposition', 'projection',
            'DecompositionPassThroughProcessor', 'DecompositionAttnProcessor', 'install_decomposition_processors',
            'guidance_processors', 'ConcatEmbedder', 'widen_x_embedder', 'add_lora', 'DecompositionFluxFillPipeline',
-           'DecompositionGuidedFlux']
+           'DecompositionGuidedFlux', 'flux_fill_on_meta']
 
-# %% ../nbs/07_flux.ipynb #d08af1d1
+# %% ../nbs/07_flux.ipynb #9c016133
 import math, json, os, contextlib, shutil, tempfile, functools, importlib, importlib.util
 from pathlib import Path
 import torch
@@ -24,13 +24,14 @@ from diffusers import FluxTransformer2DModel, AutoencoderKL, FlowMatchEulerDiscr
 from diffusers.models.transformers.transformer_flux import FluxAttnProcessor
 from diffusers.models.embeddings import apply_rotary_emb
 from diffusers.models.attention_dispatch import dispatch_attention_fn
+from diffusers.training_utils import cast_training_params
 from peft import LoraConfig
 from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import load_file
 from fastcore.basics import patch
 from .core import atomic_write
 
-# %% ../nbs/07_flux.ipynb #f55edd5d
+# %% ../nbs/07_flux.ipynb #b6a91c7e
 def fit_size(height:int, width:int, multiple:int=16)->tuple[int,int]:
     "The nearest size (each side at least `multiple`) whose sides are multiples of `multiple`."
     if multiple < 1: raise ValueError(f"multiple={multiple}: expected a positive integer")
@@ -75,7 +76,7 @@ def split_diptych(diptych:torch.Tensor, # [B,C,H,2W]
     if size is not None: left, right = resize(left, size), resize(right, size)
     return left, right
 
-# %% ../nbs/07_flux.ipynb #a0ab9254
+# %% ../nbs/07_flux.ipynb #5467e6c5
 IR_PROMPT = ("A diptych with two side-by-side images of the same scene. On the right, the scene is exactly the same "
              "as on the left but seen by a long-wave thermal infrared camera.")
 
@@ -202,7 +203,7 @@ def encode_instruction_prompt(pipe:FluxFillPipeline, # a pipeline with its text 
     if cache is not None: save_prompt_embeds(cache, pe, pooled, prompt)
     return pe.cpu(), pooled.cpu()
 
-# %% ../nbs/07_flux.ipynb #b6e9a60f
+# %% ../nbs/07_flux.ipynb #97f2d649
 def pack_latents(latents:torch.Tensor)->torch.Tensor:
     "`[B,C,h,w]` → `[B,(h/2)(w/2),4C]`: FLUX's 2×2 patch packing (diffusers' `FluxFillPipeline._pack_latents`)."
     B, C, h, w = latents.shape
@@ -240,7 +241,7 @@ def fill_condition(vae, masked_image:torch.Tensor, # [B,3,H,W] in [-1,1], zero w
     m = mask[:, 0].view(B, h, s, w, s).permute(0, 2, 4, 1, 3).reshape(B, s * s, h, w)
     return pack_latents(m).to(latents), latents
 
-# %% ../nbs/07_flux.ipynb #fc7d8eed
+# %% ../nbs/07_flux.ipynb #6d436a93
 def calibrate_vae(vae, images:torch.Tensor)->tuple[float,float]:
     "Set `vae.config.shift_factor` / `scaling_factor` so that `encode_latents(images)` has zero mean and unit std."
     with torch.no_grad():
@@ -272,7 +273,7 @@ def fit_tiny_vae(vae, images:torch.Tensor, # [N,3,H,W] in [0,1]: RGB images and 
     shift, scale = calibrate_vae(vae, images)
     return dict(first_loss=first, last_loss=last, steps=step + 1, shift_factor=shift, scaling_factor=scale)
 
-# %% ../nbs/07_flux.ipynb #4d6b734a
+# %% ../nbs/07_flux.ipynb #8874a145
 def decomposition_maps(output)->torch.Tensor:
     "Stack a `DecompositionOutput` into `[B,1+K+C,H,W]`: intensity, softmax(material logits), context."
     return torch.cat([output.intensity, output.material_logits.softmax(dim=1), output.context], dim=1)
@@ -318,7 +319,7 @@ def pack_decomposition(maps:torch.Tensor, latent_hw:tuple)->torch.Tensor:
     x = F.interpolate(maps, size=tuple(latent_hw), mode='area')
     return pack_latents(torch.cat([x, x], dim=-1))
 
-# %% ../nbs/07_flux.ipynb #58c61dd1
+# %% ../nbs/07_flux.ipynb #d55a3046
 def projection(in_features:int, out_features:int, rank:int|None=None)->nn.Module:
     "A `Linear`, or with `rank` (< both widths) a low-rank `Linear(in, rank, bias=False) → Linear(rank, out)`: rank·(in+out) weights instead of in·out."
     if rank is not None and rank < 1: raise ValueError(f"rank={rank}: expected a positive integer or None")
@@ -401,7 +402,7 @@ def guidance_processors(transformer)->dict:
     "The installed `DecompositionAttnProcessor`s by name."
     return {n: p for n, p in transformer.attn_processors.items() if isinstance(p, DecompositionAttnProcessor)}
 
-# %% ../nbs/07_flux.ipynb #c5f2587d
+# %% ../nbs/07_flux.ipynb #3f3dff44
 class ConcatEmbedder(nn.Module):
     "`x_embedder` widened FLUX-Control style: the original Linear on the first channels + zero-initialised columns for extra channels."
     def __init__(self, base:nn.Linear, extra_channels:int):
@@ -426,7 +427,7 @@ def widen_x_embedder(transformer, extra_channels:int)->ConcatEmbedder:
     transformer.x_embedder = ConcatEmbedder(transformer.x_embedder, extra_channels)
     return transformer.x_embedder
 
-# %% ../nbs/07_flux.ipynb #9551f71c
+# %% ../nbs/07_flux.ipynb #9bf826c4
 LORA_TARGET_MODULES = ["to_k", "to_q", "to_v", "to_out.0"]
 
 def add_lora(transformer, rank:int=16, alpha:int=32, target_modules=LORA_TARGET_MODULES)->LoraConfig:
@@ -436,7 +437,7 @@ def add_lora(transformer, rank:int=16, alpha:int=32, target_modules=LORA_TARGET_
     transformer.add_adapter(config)
     return config
 
-# %% ../nbs/07_flux.ipynb #8a26d591
+# %% ../nbs/07_flux.ipynb #593258c6
 class DecompositionFluxFillPipeline(FluxFillPipeline):
     "`FluxFillPipeline` whose masked-image condition is `fill_condition` (posterior mean) plus, if set, packed decomposition channels."
     decomposition_channels = None    # [B,N,4·Cd] set by `DecompositionGuidedFlux.generate` in 'concat' mode
@@ -452,7 +453,7 @@ class DecompositionFluxFillPipeline(FluxFillPipeline):
 
 GUIDANCE_MODES = ('cross_attn', 'concat', 'none')
 
-# %% ../nbs/07_flux.ipynb #5f90ac1c
+# %% ../nbs/07_flux.ipynb #a51d6e4d
 class DecompositionGuidedFlux(nn.Module):
     "FLUX.1-Fill + LoRA guided by a (frozen) Stage-1 decomposition: `training_loss(batch)`, `generate(rgb)`, adapter save/load."
     def __init__(self, transformer:FluxTransformer2DModel, vae:AutoencoderKL, decomposition_net:nn.Module,
@@ -497,6 +498,7 @@ class DecompositionGuidedFlux(nn.Module):
                                    encoder_width=encoder_width, decomposition_channels=self.decomposition_channels,
                                    guidance_token_dim=guidance_token_dim, guidance_rank=guidance_rank)
         self.set_decomposition_trainable(not freeze_decomposition)
+        cast_training_params(self, torch.float32)       # LoRA, adapter, encoder train in fp32 on a bf16 / nf4 / int8 base
         self.train()
 
     def set_decomposition_trainable(self, trainable:bool=True):
@@ -534,7 +536,7 @@ class DecompositionGuidedFlux(nn.Module):
                            'lr': lr if decomposition_lr is None else decomposition_lr, 'name': 'decomposition'})
         return groups
 
-# %% ../nbs/07_flux.ipynb #33d01e0c
+# %% ../nbs/07_flux.ipynb #5be506c3
 @patch
 def decompose(self:DecompositionGuidedFlux, rgb:torch.Tensor)->torch.Tensor:
     "Decomposition maps `[B,Cd,H,W]` of an RGB batch (no graph when the net is frozen)."
@@ -566,7 +568,7 @@ def guidance_inputs(self:DecompositionGuidedFlux, prep:dict)->tuple[dict|None,to
         return None, pack_decomposition(prep['maps'], (2 * gh, gw))
     return None, None
 
-# %% ../nbs/07_flux.ipynb #5bee379c
+# %% ../nbs/07_flux.ipynb #63b93a40
 @patch
 def _guidance_vector(self:DecompositionGuidedFlux, B, device):
     if not self.transformer.config.guidance_embeds: return None
@@ -616,7 +618,7 @@ def forward(self:DecompositionGuidedFlux, batch:dict, generator=None)->torch.Ten
     if 'latents' in batch: return self.loss_from_prepared(self.from_cached(batch), generator)
     return self.training_loss(batch, generator)
 
-# %% ../nbs/07_flux.ipynb #83f7e3bb
+# %% ../nbs/07_flux.ipynb #f7da568f
 CACHED_KEYS = ('latents', 'masked_latents', 'mask', 'maps')
 
 @patch
@@ -659,7 +661,7 @@ def frozen_parts_on(self:DecompositionGuidedFlux, device):
     finally:
         for name, home in homes.items(): getattr(self, name).to(home)
 
-# %% ../nbs/07_flux.ipynb #50a73c72
+# %% ../nbs/07_flux.ipynb #7716eb83
 @patch
 def pipeline(self:DecompositionGuidedFlux, cls=DecompositionFluxFillPipeline)->FluxFillPipeline:
     "A FluxFillPipeline over this model's transformer (processors and LoRA included), VAE and scheduler; no text encoders."
@@ -696,7 +698,7 @@ def generate(self:DecompositionGuidedFlux, rgb:torch.Tensor, # [B,3,H,W] in [0,1
     if return_diptych: return out
     return split_diptych(out.float(), size)[1].mean(dim=1, keepdim=True).clamp(0, 1)
 
-# %% ../nbs/07_flux.ipynb #dd2027c0
+# %% ../nbs/07_flux.ipynb #51a76cfb
 @patch
 def save_diffusers_lora(self:DecompositionGuidedFlux, directory)->Path:
     "The LoRA alone as diffusers' `pytorch_lora_weights.safetensors` (with its peft config), which `FluxFillPipeline.load_lora_weights` loads."
@@ -737,7 +739,7 @@ def save_adapter(self:DecompositionGuidedFlux, directory)->Path:
         shutil.rmtree(tmp, ignore_errors=True); raise
     return directory
 
-# %% ../nbs/07_flux.ipynb #f8b75533
+# %% ../nbs/07_flux.ipynb #e80928a4
 @patch
 def load_adapter(self:DecompositionGuidedFlux, directory, strict:bool=True):
     "Load `save_adapter`'s files into this model (its guidance mode, LoRA rank and guided blocks must match)."
@@ -772,3 +774,30 @@ def fuse_lora(self:DecompositionGuidedFlux):
     if not self.adapter_config['lora_rank']: raise ValueError("this model has no LoRA to fuse")
     self.transformer.fuse_lora(lora_scale=1.0)
     return self
+
+# %% ../nbs/07_flux.ipynb #df0b4c09
+# black-forest-labs/FLUX.1-Fill-dev: transformer/config.json and vae/config.json (architecture fields)
+FLUX_FILL_TRANSFORMER_CONFIG = dict(patch_size=1, in_channels=384, out_channels=64, num_layers=19, num_single_layers=38,
+                                    attention_head_dim=128, num_attention_heads=24, joint_attention_dim=4096,
+                                    pooled_projection_dim=768, guidance_embeds=True, axes_dims_rope=(16, 56, 56))
+FLUX_VAE_CONFIG = dict(in_channels=3, out_channels=3, down_block_types=('DownEncoderBlock2D',) * 4,
+                       up_block_types=('UpDecoderBlock2D',) * 4, block_out_channels=(128, 256, 512, 512), layers_per_block=2,
+                       latent_channels=16, norm_num_groups=32, sample_size=1024, scaling_factor=0.3611, shift_factor=0.1159,
+                       use_quant_conv=False, use_post_quant_conv=False)
+
+def flux_fill_on_meta(quantization:str|None=None, # None, or 'nf4' / 'int8' (bitsandbytes layers, as diffusers' quantiser swaps them in)
+                      dtype=torch.bfloat16)->tuple[FluxTransformer2DModel,AutoencoderKL]:
+    "The real-size FLUX.1-Fill transformer and VAE without weights (meta device): for set-up checks and memory counting."
+    if quantization == 'fp8': raise ValueError("quantization='fp8': torchao quantises loaded weights; it has no meta-device form")
+    qconfig = flux_quantization_config(quantization, dtype)
+    from accelerate import init_empty_weights
+    with init_empty_weights():
+        transformer = FluxTransformer2DModel(**FLUX_FILL_TRANSFORMER_CONFIG).to(dtype)
+        vae = AutoencoderKL(**FLUX_VAE_CONFIG).to(dtype)
+        if qconfig is not None:
+            from diffusers.quantizers.bitsandbytes.utils import replace_with_bnb_linear
+            default = torch.get_default_dtype()
+            torch.set_default_dtype(dtype)          # the swapped-in layers' (not yet quantised) weights in the compute dtype
+            try: transformer = replace_with_bnb_linear(transformer, modules_to_not_convert=[], quantization_config=qconfig)
+            finally: torch.set_default_dtype(default)
+    return transformer, vae
