@@ -13,6 +13,8 @@ TORCH_SPEC ?= torch==2.13.0
 FLAGS ?=
 DEMO_SIZE ?= small
 DEMO_OUT ?= demo_output
+# extras the tests exercise (settings.ini `extra_NAME` keys); the radiometric reader is tested on a shipped FLIR file
+EXTRAS ?= dev,radiometric
 export PYTHONUNBUFFERED := 1
 
 .PHONY: install demo test test-slow lab export clean-nbs docs-check readme
@@ -21,7 +23,7 @@ $(VENV)/.installed: settings.ini setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $@
 
 install: $(VENV)/.installed

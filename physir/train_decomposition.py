@@ -19,7 +19,8 @@ from fastcore.basics import patch
 from fastcore.script import call_parse, Param
 from .core import seed_everything, load_config, resolve_config, config_to_dict, ConfigError, show_grid, atomic_write
 from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value, run_progress
-from .data import PairedThermalDataset
+from .data import PairedThermalDataset, FITS, collate_pairs
+from .datasets import DATASET_FORMATS, parse_ir_mapping
 from .decomposition import DecompositionNet, BACKBONES
 from .pseudo_labels import PseudoLabeler
 from .losses import DecompositionLoss
@@ -33,6 +34,10 @@ class DecompTrainConfig:
     val_data: str|None = './data/val'   # None: no validation (best_model then tracks the training fusion loss)
     image_size: int = 512               # square side the pairs are resized/cropped to
     augment: bool = True                # random flips/crops on the training split
+    format: str = 'kit'                 # dataset layout (physir.datasets.DATASET_FORMATS); not 'kit': train_data/val_data are the dataset ROOT
+    ir_mapping: str|None = None         # IR -> [0,1]: bits | bits:N | percentile:LO,HI | dataset:LO,HI | range:LO,HI | kelvin:LO,HI (None: the format's default)
+    fit: str = 'resize'                 # frames without augmentation: 'resize' (short side, aspect kept) | 'stretch' | 'crop' (centre square)
+    data_options: dict|None = None      # format options, e.g. {holdout: 41} (see physir.datasets)
     num_workers: int = 4
     # model
     backbone: str = 'resnet50'          # 'resnet18' | 'resnet50' (transformers ResNetBackbone; 'tiny' for tests)
@@ -76,6 +81,11 @@ class DecompTrainConfig:
     resume: str|None = None             # checkpoint folder to continue from, or 'last' for CHECKPOINT_DIR/last
 
     def __post_init__(self):
+        if self.format not in DATASET_FORMATS:
+            raise ConfigError(f"config key 'format': {self.format!r} is not one of {', '.join(DATASET_FORMATS)}")
+        if self.fit not in FITS: raise ConfigError(f"config key 'fit': {self.fit!r} is not one of {', '.join(FITS)}")
+        try: parse_ir_mapping(self.ir_mapping)
+        except ValueError as e: raise ConfigError(f"config key 'ir_mapping': {e}") from None
         if self.backbone not in BACKBONES:
             raise ConfigError(f"config key 'backbone': {self.backbone!r} is not one of {', '.join(BACKBONES)}")
         if self.material_method not in ('simple', 'kmeans'):
@@ -93,15 +103,19 @@ class DecompTrainConfig:
         if not 0 <= self.lr_warmup < 1: raise ConfigError(f"config key 'lr_warmup': must be in [0, 1), got {self.lr_warmup}")
 
 # %% ../nbs/06_train_decomposition.ipynb #4faddb20
-def _split_dataset(path, image_size:int, augment:bool, default_split:str='train'):
-    "A `PairedThermalDataset` for a split folder (`ROOT/train`) or a dataset root (`ROOT` holding `train/`)."
+def _split_dataset(path, image_size:int, augment:bool, default_split:str='train', format:str='kit', ir_mapping=None,
+                   fit:str='resize', options:dict|None=None):
+    "A `PairedThermalDataset` for a split folder (`ROOT/train`) or a dataset root (`ROOT` holding `train/`); other formats: the dataset ROOT."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"data folder {path} does not exist")
+    if format != 'kit':
+        return PairedThermalDataset(path, split=default_split, image_size=image_size, augment=augment, format=format,
+                                    ir_mapping=ir_mapping, fit=fit, options=options)
     if (path/'rgb').is_dir(): root, split = path.parent, path.name
     elif (path/default_split/'rgb').is_dir(): root, split = path, default_split
     else: raise FileNotFoundError(f"{path}: expected a split folder with rgb/ and infrared/ inside "
                                   f"(or a dataset root with {default_split}/rgb/)")
-    return PairedThermalDataset(root, split=split, image_size=image_size, augment=augment)
+    return PairedThermalDataset(root, split=split, image_size=image_size, augment=augment, ir_mapping=ir_mapping, fit=fit, options=options)
 
 class EpochSampler(Sampler):
     "Shuffled indices drawn from `seed + epoch`: the same order in every process and after a resume."
@@ -140,16 +154,20 @@ class DecompositionTrainer:
     def __init__(self, cfg:DecompTrainConfig, accelerator=None):
         self.cfg = cfg
         self.accelerator = acc = accelerator or make_accelerator(cfg.mixed_precision, cpu=cfg.cpu)
-        self.train_ds = _split_dataset(cfg.train_data, cfg.image_size, cfg.augment, 'train')
-        self.val_ds = _split_dataset(cfg.val_data, cfg.image_size, False, 'val') if cfg.val_data else None
+        data = dict(format=cfg.format, fit=cfg.fit, options=cfg.data_options)   # the val split maps IR as the train split does
+        self.train_ds = _split_dataset(cfg.train_data, cfg.image_size, cfg.augment, 'train', ir_mapping=cfg.ir_mapping, **data)
+        self.val_ds = _split_dataset(cfg.val_data, cfg.image_size, False, 'val', ir_mapping=self.train_ds.ir_mapping, **data) if cfg.val_data else None
+        acc.print('\n'.join(f"data: {ds.describe()}" for ds in (self.train_ds, self.val_ds) if ds is not None))
         with acc.main_process_first():                 # the main process fits/caches labels first, the others read the cache
             self.labeler = self._make_labeler()
         self.sampler = EpochSampler(len(self.train_ds), seed=cfg.seed)
         n_global = cfg.batch_size * acc.num_processes
         self.train_items = SeededItems(self.train_ds, seed=cfg.seed)
-        train_dl = DataLoader(self.train_items, batch_size=cfg.batch_size, sampler=self.sampler, num_workers=cfg.num_workers,
+        train_dl = DataLoader(self.train_items, batch_size=cfg.batch_size, sampler=self.sampler, num_workers=cfg.num_workers, collate_fn=collate_pairs,
                               drop_last=len(self.train_ds) >= n_global, generator=torch.Generator().manual_seed(cfg.seed))
-        val_dl = (DataLoader(self.val_ds, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.num_workers)
+        val_bs = cfg.batch_size if self.val_ds is None or len(self.val_ds.frame_sizes()) <= 1 else 1
+        if val_bs != cfg.batch_size: acc.print("data: validation frames differ in size (aspect kept, fit='resize'): validating one item at a time")
+        val_dl = (DataLoader(self.val_ds, batch_size=val_bs, shuffle=False, num_workers=cfg.num_workers, collate_fn=collate_pairs)
                   if self.val_ds is not None else None)
         self.train_dl = acc.prepare(train_dl)
         self.val_dl = acc.prepare(val_dl) if val_dl is not None else None
@@ -182,7 +200,8 @@ class DecompositionTrainer:
         if cfg.context_channels != len(labeler.context_channels):
             raise ConfigError(f"config key 'context_channels': the pseudo-labels have {len(labeler.context_channels)} context "
                               f"channels ({', '.join(labeler.context_channels)}), got {cfg.context_channels}")
-        plain = self.train_ds if not cfg.augment else _split_dataset(cfg.train_data, cfg.image_size, False, 'train')
+        plain = self.train_ds if not cfg.augment else _split_dataset(cfg.train_data, cfg.image_size, False, 'train', cfg.format,
+                                                                       self.train_ds.ir_mapping, cfg.fit, cfg.data_options)
         return labeler.fit(plain)
 
     def targets(self, batch:dict):
@@ -419,6 +438,8 @@ def physir_pretrain_decomposition(
     config:str=None,           # YAML/JSON file with DecompTrainConfig fields (e.g. configs/pretrain_decomposition.yaml)
     train_data:str=None,       # training split folder (rgb/ + infrared/)
     val_data:str=None,         # validation split folder
+    format:str=None,           # dataset layout: kit | llvip | kaist | m3fd | msrs | roadscene | vedai | flir_aligned | flir_adas_v2 | generic | flir_rjpeg
+    ir_mapping:str=None,       # IR -> [0,1]: bits | percentile:1,99 | dataset:1,99 | range:LO,HI | kelvin:LO,HI (stated in the log)
     batch_size:int=None,       # per process
     num_epochs:int=None,
     learning_rate:float=None,
@@ -436,7 +457,7 @@ def physir_pretrain_decomposition(
     dry_run:bool=False,        # print the resolved config and exit
 ):
     "Stage 1: train the decomposition network on RGB/IR pairs with pseudo-labels (accelerate, TensorBoard, checkpoints)."
-    flags = dict(train_data=train_data, val_data=val_data, batch_size=batch_size, num_epochs=num_epochs,
+    flags = dict(train_data=train_data, val_data=val_data, format=format, ir_mapping=ir_mapping, batch_size=batch_size, num_epochs=num_epochs,
                  learning_rate=learning_rate, backbone=backbone, material_method=material_method, image_size=image_size,
                  max_steps=max_steps, resume=resume, checkpoint_dir=checkpoint_dir, log_dir=log_dir, vis_dir=vis_dir,
                  mixed_precision=mixed_precision, seed=seed)
