@@ -14,7 +14,7 @@ __all__ = ['IR_PROMPT', 'FLUX_SCHEDULER_CONFIG', 'QUANTIZATIONS', 'LORA_TARGET_M
            'guidance_processors', 'ConcatEmbedder', 'widen_x_embedder', 'add_lora', 'DecompositionFluxFillPipeline',
            'DecompositionGuidedFlux', 'flux_fill_on_meta']
 
-# %% ../nbs/07_flux.ipynb #68295dcf
+# %% ../nbs/07_flux.ipynb #cbc3fdf5
 import math, json, os, contextlib, shutil, tempfile, functools, importlib, importlib.util
 from pathlib import Path
 import torch
@@ -31,7 +31,7 @@ from safetensors.torch import load_file
 from fastcore.basics import patch
 from .core import atomic_write
 
-# %% ../nbs/07_flux.ipynb #f7843084
+# %% ../nbs/07_flux.ipynb #7cd11ddb
 def fit_size(height:int, width:int, multiple:int=16)->tuple[int,int]:
     "The nearest size (each side at least `multiple`) whose sides are multiples of `multiple`."
     if multiple < 1: raise ValueError(f"multiple={multiple}: expected a positive integer")
@@ -76,7 +76,7 @@ def split_diptych(diptych:torch.Tensor, # [B,C,H,2W]
     if size is not None: left, right = resize(left, size), resize(right, size)
     return left, right
 
-# %% ../nbs/07_flux.ipynb #8e5ebd14
+# %% ../nbs/07_flux.ipynb #129c8e01
 IR_PROMPT = ("A diptych with two side-by-side images of the same scene. On the right, the scene is exactly the same "
              "as on the left but seen by a long-wave thermal infrared camera.")
 
@@ -96,7 +96,7 @@ def fill_in_channels(latent_channels:int, vae_scale:int)->int:
     "FLUX-Fill transformer input width: packed noisy latents + packed masked-image latents + packed mask."
     return 4 * latent_channels + 4 * latent_channels + 4 * vae_scale ** 2
 
-# %% ../nbs/07_flux.ipynb #3c969336
+# %% ../nbs/07_flux.ipynb #d9736452
 QUANTIZATIONS = ('nf4', 'int8', 'fp8')     # or None: the base in `torch_dtype`
 
 def require_extra(module:str, purpose:str, extra:str='quant'):
@@ -133,7 +133,7 @@ def load_flux_fill(model_id:str="black-forest-labs/FLUX.1-Fill-dev", # Hub id or
                                                                    quantization_config=qconfig)
     return FluxFillPipeline.from_pretrained(model_id, torch_dtype=torch_dtype, **kw)
 
-# %% ../nbs/07_flux.ipynb #c473798f
+# %% ../nbs/07_flux.ipynb #deb0b99d
 def tiny_flux_fill(latent_channels:int=2, # VAE latent channels C
                    vae_channels:tuple=(16,), # VAE block widths; VAE scale = 2**(len-1)
                    num_layers:int=1, num_single_layers:int=1, num_attention_heads:int=2, attention_head_dim:int=16,
@@ -173,7 +173,7 @@ def tiny_prompt_embeds(transformer, seq_len:int=8, seed:int=0)->tuple[torch.Tens
     pe, pooled = _tiny_prompt_embeds(c.joint_attention_dim, c.pooled_projection_dim, seq_len, seed)
     return pe.clone(), pooled.clone()
 
-# %% ../nbs/07_flux.ipynb #0fab5581
+# %% ../nbs/07_flux.ipynb #def48657
 def save_prompt_embeds(path, prompt_embeds:torch.Tensor, pooled_prompt_embeds:torch.Tensor, prompt:str=''):
     "Cache a prompt's embeddings as safetensors (atomically)."
     data = save_file_bytes({'prompt_embeds': prompt_embeds, 'pooled_prompt_embeds': pooled_prompt_embeds}, {'prompt': prompt})
@@ -206,7 +206,7 @@ def encode_instruction_prompt(pipe:FluxFillPipeline, # a pipeline with its text 
     if cache is not None: save_prompt_embeds(cache, pe, pooled, prompt)
     return pe.cpu(), pooled.cpu()
 
-# %% ../nbs/07_flux.ipynb #68ebc9f2
+# %% ../nbs/07_flux.ipynb #974253a4
 def pack_latents(latents:torch.Tensor)->torch.Tensor:
     "`[B,C,h,w]` → `[B,(h/2)(w/2),4C]`: FLUX's 2×2 patch packing (diffusers' `FluxFillPipeline._pack_latents`)."
     B, C, h, w = latents.shape
@@ -244,7 +244,7 @@ def fill_condition(vae, masked_image:torch.Tensor, # [B,3,H,W] in [-1,1], zero w
     m = mask[:, 0].view(B, h, s, w, s).permute(0, 2, 4, 1, 3).reshape(B, s * s, h, w)
     return pack_latents(m).to(latents), latents
 
-# %% ../nbs/07_flux.ipynb #4be19526
+# %% ../nbs/07_flux.ipynb #59eb630f
 def calibrate_vae(vae, images:torch.Tensor)->tuple[float,float]:
     "Set `vae.config.shift_factor` / `scaling_factor` so that `encode_latents(images)` has zero mean and unit std."
     with torch.no_grad():
@@ -276,7 +276,7 @@ def fit_tiny_vae(vae, images:torch.Tensor, # [N,3,H,W] in [0,1]: RGB images and 
     shift, scale = calibrate_vae(vae, images)
     return dict(first_loss=first, last_loss=last, steps=step + 1, shift_factor=shift, scaling_factor=scale)
 
-# %% ../nbs/07_flux.ipynb #5bba2d5c
+# %% ../nbs/07_flux.ipynb #b352d4a8
 def decomposition_maps(output)->torch.Tensor:
     "Stack a `DecompositionOutput` into `[B,1+K+C,H,W]`: intensity, softmax(material logits), context."
     return torch.cat([output.intensity, output.material_logits.softmax(dim=1), output.context], dim=1)
@@ -322,7 +322,7 @@ def pack_decomposition(maps:torch.Tensor, latent_hw:tuple)->torch.Tensor:
     x = F.interpolate(maps, size=tuple(latent_hw), mode='area')
     return pack_latents(torch.cat([x, x], dim=-1))
 
-# %% ../nbs/07_flux.ipynb #3b984e82
+# %% ../nbs/07_flux.ipynb #dde0602a
 def projection(in_features:int, out_features:int, rank:int|None=None)->nn.Module:
     "A `Linear`, or with `rank` (< both widths) a low-rank `Linear(in, rank, bias=False) → Linear(rank, out)`: rank·(in+out) weights instead of in·out."
     if rank is not None and rank < 1: raise ValueError(f"rank={rank}: expected a positive integer or None")
@@ -335,7 +335,7 @@ class DecompositionPassThroughProcessor(FluxAttnProcessor):
                  decomposition_tokens=None):
         return super().__call__(attn, hidden_states, encoder_hidden_states, attention_mask, image_rotary_emb)
 
-# %% ../nbs/07_flux.ipynb #e8239eed
+# %% ../nbs/07_flux.ipynb #4a8cfc1d
 class DecompositionAttnProcessor(FluxAttnProcessor, nn.Module):
     "Stock FLUX attention + gate·Attention(image queries → decomposition keys/values): decoupled cross-attention."
     def __init__(self, dim:int, # attention inner dimension (heads × head_dim)
@@ -367,7 +367,7 @@ class DecompositionAttnProcessor(FluxAttnProcessor, nn.Module):
                                     parallel_config=self._parallel_config)
         return self.gate * self.to_out_dec(out.flatten(2, 3).to(wdtype))
 
-# %% ../nbs/07_flux.ipynb #0ca6ec99
+# %% ../nbs/07_flux.ipynb #2432a574
 @patch
 def __call__(self:DecompositionAttnProcessor, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, image_rotary_emb=None,
              decomposition_tokens=None):
@@ -385,7 +385,7 @@ def __call__(self:DecompositionAttnProcessor, attn, hidden_states, encoder_hidde
     guided = self.guidance(attn, hidden_states[:, -n:], decomposition_tokens, image_rotary_emb)
     return torch.cat([out[:, :-n], out[:, -n:] + guided.to(out.dtype)], dim=1)
 
-# %% ../nbs/07_flux.ipynb #70d464f6
+# %% ../nbs/07_flux.ipynb #cd33fee7
 def install_decomposition_processors(transformer, every:int=6, # guide one block in every `every` (the reference design's 1/6)
                                      blocks:list|None=None, # or explicit indices into `transformer.attn_processors`
                                      token_dim:int|None=None, # width of the decomposition tokens (default: the inner dim)
@@ -409,7 +409,7 @@ def guidance_processors(transformer)->dict:
     "The installed `DecompositionAttnProcessor`s by name."
     return {n: p for n, p in transformer.attn_processors.items() if isinstance(p, DecompositionAttnProcessor)}
 
-# %% ../nbs/07_flux.ipynb #06902853
+# %% ../nbs/07_flux.ipynb #45e8f25e
 class ConcatEmbedder(nn.Module):
     "`x_embedder` widened FLUX-Control style: the original Linear on the first channels + zero-initialised columns for extra channels."
     def __init__(self, base:nn.Linear, extra_channels:int):
@@ -434,7 +434,7 @@ def widen_x_embedder(transformer, extra_channels:int)->ConcatEmbedder:
     transformer.x_embedder = ConcatEmbedder(transformer.x_embedder, extra_channels)
     return transformer.x_embedder
 
-# %% ../nbs/07_flux.ipynb #44a6d684
+# %% ../nbs/07_flux.ipynb #1992e9cc
 LORA_TARGET_MODULES = ["to_k", "to_q", "to_v", "to_out.0"]
 
 def add_lora(transformer, rank:int=16, alpha:int=32, target_modules=LORA_TARGET_MODULES)->LoraConfig:
@@ -444,7 +444,7 @@ def add_lora(transformer, rank:int=16, alpha:int=32, target_modules=LORA_TARGET_
     transformer.add_adapter(config)
     return config
 
-# %% ../nbs/07_flux.ipynb #140be15c
+# %% ../nbs/07_flux.ipynb #18bd6ad6
 class DecompositionFluxFillPipeline(FluxFillPipeline):
     "`FluxFillPipeline` whose masked-image condition is `fill_condition` (posterior mean) plus, if set, packed decomposition channels."
     decomposition_channels = None    # [B,N,4·Cd] set by `DecompositionGuidedFlux.generate` in 'concat' mode
@@ -460,7 +460,7 @@ class DecompositionFluxFillPipeline(FluxFillPipeline):
 
 GUIDANCE_MODES = ('cross_attn', 'concat', 'none')
 
-# %% ../nbs/07_flux.ipynb #910f6203
+# %% ../nbs/07_flux.ipynb #63678c90
 class DecompositionGuidedFlux(nn.Module):
     "FLUX.1-Fill + LoRA guided by a (frozen) Stage-1 decomposition: `training_loss(batch)`, `generate(rgb)`, adapter save/load."
     def __init__(self, transformer:FluxTransformer2DModel, vae:AutoencoderKL, decomposition_net:nn.Module,
@@ -508,7 +508,7 @@ class DecompositionGuidedFlux(nn.Module):
         cast_training_params(self, torch.float32)       # LoRA, adapter, encoder train in fp32 on a bf16 / nf4 / int8 base
         self.train()
 
-# %% ../nbs/07_flux.ipynb #2393e8fc
+# %% ../nbs/07_flux.ipynb #7c929eeb
 @patch
 def set_decomposition_trainable(self:DecompositionGuidedFlux, trainable:bool=True):
     "Stage 3 (`True`): fine-tune the decomposition net jointly; Stage 2 (`False`): keep it frozen in eval mode."
@@ -549,7 +549,7 @@ def parameter_groups(self:DecompositionGuidedFlux, lr:float, decomposition_lr:fl
                        'lr': lr if decomposition_lr is None else decomposition_lr, 'name': 'decomposition'})
     return groups
 
-# %% ../nbs/07_flux.ipynb #1df7e2c8
+# %% ../nbs/07_flux.ipynb #c9758c1e
 @patch
 def decompose(self:DecompositionGuidedFlux, rgb:torch.Tensor)->torch.Tensor:
     "Decomposition maps `[B,Cd,H,W]` of an RGB batch (no graph when the net is frozen)."
@@ -581,7 +581,7 @@ def guidance_inputs(self:DecompositionGuidedFlux, prep:dict)->tuple[dict|None,to
         return None, pack_decomposition(prep['maps'], (2 * gh, gw))
     return None, None
 
-# %% ../nbs/07_flux.ipynb #9d2f4856
+# %% ../nbs/07_flux.ipynb #411982c5
 @patch
 def _guidance_vector(self:DecompositionGuidedFlux, B, device):
     if not self.transformer.config.guidance_embeds: return None
@@ -631,7 +631,7 @@ def forward(self:DecompositionGuidedFlux, batch:dict, generator=None)->torch.Ten
     if 'latents' in batch: return self.loss_from_prepared(self.from_cached(batch), generator)
     return self.training_loss(batch, generator)
 
-# %% ../nbs/07_flux.ipynb #c88440c4
+# %% ../nbs/07_flux.ipynb #4ce3558a
 CACHED_KEYS = ('latents', 'masked_latents', 'mask', 'maps')
 
 @patch
@@ -674,7 +674,7 @@ def frozen_parts_on(self:DecompositionGuidedFlux, device):
     finally:
         for name, home in homes.items(): getattr(self, name).to(home)
 
-# %% ../nbs/07_flux.ipynb #6e83c808
+# %% ../nbs/07_flux.ipynb #951f7c6e
 @patch
 def pipeline(self:DecompositionGuidedFlux, cls=DecompositionFluxFillPipeline)->FluxFillPipeline:
     "A FluxFillPipeline over this model's transformer (processors and LoRA included), VAE and scheduler; no text encoders."
@@ -711,7 +711,7 @@ def generate(self:DecompositionGuidedFlux, rgb:torch.Tensor, # [B,3,H,W] in [0,1
     if return_diptych: return out
     return split_diptych(out.float(), size)[1].mean(dim=1, keepdim=True).clamp(0, 1)
 
-# %% ../nbs/07_flux.ipynb #6380356a
+# %% ../nbs/07_flux.ipynb #1cdbb47a
 @patch
 def save_diffusers_lora(self:DecompositionGuidedFlux, directory)->Path:
     "The LoRA alone as diffusers' `pytorch_lora_weights.safetensors` (with its peft config), which `FluxFillPipeline.load_lora_weights` loads."
@@ -752,7 +752,7 @@ def save_adapter(self:DecompositionGuidedFlux, directory)->Path:
         shutil.rmtree(tmp, ignore_errors=True); raise
     return directory
 
-# %% ../nbs/07_flux.ipynb #11f5feaa
+# %% ../nbs/07_flux.ipynb #aa7387c1
 @patch
 def load_adapter(self:DecompositionGuidedFlux, directory, strict:bool=True):
     "Load `save_adapter`'s files into this model (its guidance mode, LoRA rank and guided blocks must match)."
@@ -788,7 +788,7 @@ def fuse_lora(self:DecompositionGuidedFlux):
     self.transformer.fuse_lora(lora_scale=1.0)
     return self
 
-# %% ../nbs/07_flux.ipynb #d6621cc9
+# %% ../nbs/07_flux.ipynb #eed69d1f
 # black-forest-labs/FLUX.1-Fill-dev: transformer/config.json and vae/config.json (architecture fields)
 FLUX_FILL_TRANSFORMER_CONFIG = dict(patch_size=1, in_channels=384, out_channels=64, num_layers=19, num_single_layers=38,
                                     attention_head_dim=128, num_attention_heads=24, joint_attention_dim=4096,

@@ -8,7 +8,7 @@ __all__ = ['OPTIMIZERS', 'TINY_FLUX', 'FluxTrainConfig', 'flux_config', 'check_f
            'latent_cache_key', 'build_latent_cache', 'CachedItems', 'TrainableWeights', 'FluxTrainer',
            'latest_checkpoint', 'train_flux', 'load_flux_checkpoint', 'physir_train_flux']
 
-# %% ../nbs/08_train_flux.ipynb #a9b780d3
+# %% ../nbs/08_train_flux.ipynb #49f45f28
 import contextlib, dataclasses, hashlib, json, math, os, shutil, tempfile, time, typing, io
 import yaml
 from dataclasses import dataclass
@@ -33,7 +33,7 @@ from .flux import (DecompositionGuidedFlux, GUIDANCE_MODES, IR_PROMPT, tiny_flux
                          flux_scheduler, require_extra, save_file_bytes)
 from .metrics import psnr, ssim
 
-# %% ../nbs/08_train_flux.ipynb #fbd0d671
+# %% ../nbs/08_train_flux.ipynb #756734ff
 @dataclass
 class FluxTrainConfig:
     "Stage 2/3 (decomposition-guided FLUX.1-Fill LoRA) settings; YAML files and CLI flags override these defaults."
@@ -98,7 +98,7 @@ def flux_config(config=None, set:list|None=None, **flags)->FluxTrainConfig:
     "Resolve a `FluxTrainConfig`: defaults ← YAML/JSON `config` ← `flags` (None = not given) ← `set` KEY=VALUE pairs ('none' = None)."
     return check_flux_combination(resolve_config(FluxTrainConfig, config, flags, set))
 
-# %% ../nbs/08_train_flux.ipynb #699a5865
+# %% ../nbs/08_train_flux.ipynb #1849a1af
 OPTIMIZERS = ('adamw', 'adamw8bit')
 
 def check_flux_config(cfg:FluxTrainConfig):
@@ -127,7 +127,7 @@ def check_flux_combination(cfg:FluxTrainConfig)->FluxTrainConfig:
                           "random crops and flips would be a different image every epoch)")
     return cfg
 
-# %% ../nbs/08_train_flux.ipynb #291569e9
+# %% ../nbs/08_train_flux.ipynb #bdb28653
 TINY_FLUX = dict(latent_channels=4, vae_channels=(32, 32), num_layers=2, num_single_layers=2, num_attention_heads=4,
                  attention_head_dim=16, axes_dims_rope=(4, 6, 6))
 
@@ -157,7 +157,7 @@ def _model_from_parts(cfg:FluxTrainConfig, transformer, vae, scheduler, net, pe,
                                    masked_loss_only=cfg.masked_loss_only, guidance_token_dim=cfg.guidance_token_dim,
                                    guidance_rank=cfg.guidance_rank)
 
-# %% ../nbs/08_train_flux.ipynb #ed871996
+# %% ../nbs/08_train_flux.ipynb #13a81bb1
 def encode_prompt_once(model_id:str, prompt:str, cache, device='cpu', dtype=torch.bfloat16)->tuple[torch.Tensor,torch.Tensor]:
     "The prompt's T5 + CLIP embeddings, cached at `cache`: on a miss only the text encoders load, run on `device` and are freed."
     if Path(cache).exists(): return load_prompt_embeds(cache)
@@ -194,7 +194,7 @@ def build_flux_model(cfg:FluxTrainConfig, dtype=torch.float32, train_images:torc
     cast_training_params(model, torch.float32)      # LoRA, adapter, encoder train in fp32 on a bf16 / nf4 / int8 base
     return model
 
-# %% ../nbs/08_train_flux.ipynb #9ac47964
+# %% ../nbs/08_train_flux.ipynb #e0c706ae
 def make_optimizer(param_groups:list, optimizer:str='adamw', weight_decay:float=1e-4)->torch.optim.Optimizer:
     "AdamW over `param_groups`: torch's (`'adamw'`), or bitsandbytes' `AdamW8bit` (`'adamw8bit'`: moments in 8 bits, ¼ of the memory)."
     if optimizer == 'adamw': return torch.optim.AdamW(param_groups, weight_decay=weight_decay)
@@ -207,16 +207,17 @@ def _adapter_dir(path)->Path:
     path = Path(path)
     return path/'adapter' if (path/'adapter'/'adapter_config.json').is_file() else path
 
-# %% ../nbs/08_train_flux.ipynb #8cbc4b1b
+# %% ../nbs/08_train_flux.ipynb #427b0b38
 def _digest_module(h, module:nn.Module):
     for k, v in module.state_dict().items():
         h.update(k.encode()); h.update(v.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
 
 def latent_cache_key(model:DecompositionGuidedFlux, dataset:PairedThermalDataset, image_size:int, precision:str)->str:
-    "A hash of everything a cached item depends on: dataset files (name, size, mtime), image size, guidance, precision, VAE and Stage-1 weights."
+    "A hash of everything a cached item depends on: dataset files (name, size, mtime) and mapping, image size, guidance, precision, VAE and Stage-1 weights."
     h = hashlib.sha256()
     files = [(str(p), os.stat(p).st_size, os.stat(p).st_mtime_ns) for item in dataset.items for p in item[1:3]]
-    h.update(json.dumps(dict(version=1, files=files, image_size=image_size, guidance=model.guidance,
+    data = dataset.describe() if hasattr(dataset, 'describe') else ''     # format, IR mapping, frame fitting
+    h.update(json.dumps(dict(version=1, files=files, data=data, image_size=image_size, guidance=model.guidance,
                              precision=str(precision), multiple=model.multiple)).encode())
     _digest_module(h, model.vae); _digest_module(h, model.decomposition_net)
     return h.hexdigest()[:16]
@@ -245,7 +246,7 @@ class CachedItems(torch.utils.data.Dataset):
     def __len__(self): return self.n
     def __getitem__(self, i): return load_file(str(self.folder/f'{i:07d}.safetensors'))
 
-# %% ../nbs/08_train_flux.ipynb #ef51993d
+# %% ../nbs/08_train_flux.ipynb #2982e10b
 class TrainableWeights(nn.Module):
     "A view holding exactly the trainable parameters of `model` (the same tensors), so a checkpoint stores only those."
     def __init__(self, model:nn.Module):
@@ -291,7 +292,7 @@ class FluxTrainer:
         "The bare `DecompositionGuidedFlux` (unwrapped from DDP)."
         return self.accelerator.unwrap_model(self.model)
 
-# %% ../nbs/08_train_flux.ipynb #4e5a985f
+# %% ../nbs/08_train_flux.ipynb #2038a1bb
 @patch
 def build_model(self:FluxTrainer)->DecompositionGuidedFlux:
     "The model on the accelerator's device: frozen base weights in the mixed-precision dtype (quantised ones as they are), trainable ones in fp32."
@@ -328,7 +329,7 @@ def cache_inputs(self:FluxTrainer, model:DecompositionGuidedFlux)->CachedItems:
     if torch.cuda.is_available(): torch.cuda.empty_cache()
     return CachedItems(self.cache_folder, len(self.train_ds))
 
-# %% ../nbs/08_train_flux.ipynb #0111c1e4
+# %% ../nbs/08_train_flux.ipynb #db3c9b37
 @patch
 def train_step(self:FluxTrainer, batch:dict)->float|None:
     "One forward/backward (an optimizer step once the gradients are accumulated); the loss, or None if skipped."
@@ -377,7 +378,7 @@ def validate(self:FluxTrainer, save_png:bool=True)->dict:
         with atomic_write(Path(cfg.vis_dir)/f'step_{self.step:07d}.png') as f: f.write(buf.getvalue())
     return out
 
-# %% ../nbs/08_train_flux.ipynb #ffa5857a
+# %% ../nbs/08_train_flux.ipynb #65f40410
 @patch
 def state_dict(self:FluxTrainer)->dict:
     "The JSON part of a checkpoint: counters, config, what the adapter is."
@@ -433,7 +434,7 @@ def resume(self:FluxTrainer, path)->dict:
         self.noise_generator.set_state(torch.tensor(state['noise_generator'], dtype=torch.uint8))
     return state
 
-# %% ../nbs/08_train_flux.ipynb #71daf9c1
+# %% ../nbs/08_train_flux.ipynb #2835f567
 @patch
 def fit(self:FluxTrainer)->dict:
     "Train until `max_steps` / `num_epochs`; log, sample and checkpoint on the way; returns a summary."
@@ -471,7 +472,7 @@ def fit(self:FluxTrainer)->dict:
     return dict(step=self.step, epoch=self.epoch, train_loss=last, val=self.last_val, checkpoint=str(path),
                 nonfinite_skipped=self.guard.skipped, seconds=time.perf_counter() - t_start)
 
-# %% ../nbs/08_train_flux.ipynb #74d87172
+# %% ../nbs/08_train_flux.ipynb #b1815c44
 def train_flux(cfg:FluxTrainConfig)->dict:
     "Stage 2/3 in one call: build a `FluxTrainer` from `cfg` and `fit` it; returns the run summary."
     return FluxTrainer(cfg).fit()
@@ -501,7 +502,7 @@ def load_flux_checkpoint(folder, device='cpu', dtype=torch.float32,
     model.load_adapter(folder/'adapter')           # checks guidance mode, LoRA rank and guided blocks against the config
     return model.to(device).eval()
 
-# %% ../nbs/08_train_flux.ipynb #4837cf7b
+# %% ../nbs/08_train_flux.ipynb #df9d38ec
 @call_parse
 def physir_train_flux(
     config:str=None,                 # YAML/JSON file with FluxTrainConfig fields (e.g. configs/train_flux_integration.yaml)
