@@ -12,7 +12,7 @@ Configurations (the same rows as bench/flux_memory.py):
   slim adapter (token 256, rank 64), bitsandbytes AdamW8bit, checkpointing, cached inputs (VAE and Stage-1 net parked
   on the CPU). Needs bitsandbytes (pip install 'physir[quant]').
 Each: 5 training steps at 512x1024, batch 1, under bf16 autocast; prints torch.cuda.max_memory_allocated and the
-median step time, then one no-grad validation-like pass (4 samples: loss + one VAE decode).
+median step time, then a no-grad validation-like pass (4 samples one at a time: loss + VAE decode).
 """
 import argparse, contextlib, gc, shutil, statistics, tempfile, time
 from pathlib import Path
@@ -76,9 +76,10 @@ def run(name, quantization, slim, optimizer, cached, steps=5):
     with model.frozen_parts_on('cuda') if cached else contextlib.nullcontext():
         model.vae.enable_slicing(); model.vae.enable_tiling()
         with torch.no_grad(), torch.autocast('cuda', torch.bfloat16):
-            four = {'rgb': torch.rand(4, 3, 512, 512, device='cuda'), 'infrared': torch.rand(4, 1, 512, 512, device='cuda')}
-            model.training_loss(four)
-            decode_latents(model.vae, torch.randn(1, 16, 64, 128, device='cuda', dtype=torch.bfloat16))
+            for _ in range(4):                      # FluxTrainer.validate goes through its samples one at a time
+                one = {'rgb': torch.rand(1, 3, 512, 512, device='cuda'), 'infrared': torch.rand(1, 1, 512, 512, device='cuda')}
+                model.training_loss(one)
+                decode_latents(model.vae, torch.randn(1, 16, 64, 128, device='cuda', dtype=torch.bfloat16))
         torch.cuda.synchronize()
     val_peak = torch.cuda.max_memory_allocated() / GiB
     print(f"RESULT {name}: train max_memory_allocated {train_peak:.2f} GiB, median step {statistics.median(times[1:]):.2f} s "

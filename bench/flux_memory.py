@@ -19,10 +19,10 @@ What is counted analytically, not run:
   fp32 absmax per 64-value block, diffusers' default without double quantisation; int8: 1 B per weight + one fp32
   scale per output row) plus one dequantised bf16 copy of the largest linear weight at a time.
 
-Validation (`FluxTrainer.validate`): `num_vis_samples` = 4 diptychs at once, as the shipped config has it: the no-grad
-loss (VAE encoding image by image with slicing, Stage-1 net, transformer at batch 4; one sampling step of the
-pipeline is the same transformer call) and the decoding of one image (slicing) with everything that stays resident
-(base, VAE, Stage-1 net brought back from the CPU, trainable weights, optimizer state; gradients are freed).
+Validation (`FluxTrainer.validate`, which goes through its samples one at a time): the no-grad loss of one sample
+(VAE encoding, Stage-1 net, transformer; one sampling step of the pipeline is the same transformer call) and the
+decoding of one image (VAE slicing/tiling on), with everything that stays resident (base, VAE, Stage-1 net brought
+back from the CPU, trainable weights, optimizer state; gradients are freed).
 
 Not counted: the CUDA context, cuBLAS/cuDNN workspaces and allocator fragmentation; the verdict adds a stated
 allowance (CONTEXT_GIB) for them. The text encoders never share the GPU with the transformer
@@ -157,8 +157,8 @@ def measure_train(model, cached:bool, size=(512, 512), batch_size:int=1)->dict:
     return dict(resident=resident, saved=saved, peak=peak, after_backward=after)
 
 
-def measure_validation(model, size=(512, 512), num_samples:int=4)->dict:
-    "Peak live bytes of `FluxTrainer.validate`'s heavy calls at `num_samples` diptychs, with base, VAE, Stage-1 net and trainables resident."
+def measure_validation(model, size=(512, 512), num_samples:int=1)->dict:
+    "Peak live bytes of `FluxTrainer.validate`'s heavy calls for `num_samples` diptychs at once (validate: 1), with base, VAE, Stage-1 net and trainables resident."
     lb = LiveBytes()
     for t in list(model.parameters()) + list(model.buffers()): lb.track(t)
     resident = lb.total
@@ -202,7 +202,7 @@ CONFIGS = [
 ]
 
 
-def main(size:int=512, num_vis_samples:int=4):
+def main(size:int=512, num_vis_samples:int=1):
     torch.set_num_threads(1)
     t_start, cpu_start = time.time(), time.process_time()
     measured, val_measured, rows = {}, {}, []
@@ -230,7 +230,7 @@ def main(size:int=512, num_vis_samples:int=4):
         del model; gc.collect()
         print(f"measured {label} ({time.time() - t_start:.0f} s)", flush=True)
     print(f"\nFLUX.1-Fill-dev ({sum(FLUX_FILL_TRANSFORMER_CONFIG[k] for k in ('num_layers', 'num_single_layers'))} blocks), "
-          f"one training step at {size}x{2 * size} (diptych), batch 1, bf16 autocast; validation with {num_vis_samples} samples. GiB.")
+          f"one training step at {size}x{2 * size} (diptych), batch 1, bf16 autocast; validation {num_vis_samples} sample at a time. GiB.")
     print("base = frozen weights on the GPU during the training step (transformer; + VAE + Stage-1 net without cache); "
           "saved = activations alive after the forward")
     head = f"{'configuration':<66} {'base':>6} {'train M':>8} {'train':>6} {'grads':>6} {'optim':>6} {'saved':>6} {'step':>6} {'valid':>6} {'peak':>6}  fits (+{CONTEXT_GIB} GiB context)"
@@ -249,6 +249,6 @@ def main(size:int=512, num_vis_samples:int=4):
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--size', type=int, default=512, help='side of each diptych half (the diptych is size x 2*size)')
-    ap.add_argument('--num_vis_samples', type=int, default=4)
+    ap.add_argument('--num_vis_samples', type=int, default=1, help='diptychs per validation call (FluxTrainer.validate: 1)')
     a = ap.parse_args()
     main(a.size, a.num_vis_samples)

@@ -354,7 +354,7 @@ def sample_batch(self:FluxTrainer)->dict:
 
 @patch
 def validate(self:FluxTrainer, save_png:bool=True)->dict:
-    "Loss (fixed noise) and PSNR/SSIM of generated samples on the sample batch; writes the sample PNG."
+    "Loss (fixed noise) and PSNR/SSIM of generated samples on the sample batch, one sample at a time; writes the sample PNG."
     model, cfg = self.unwrapped, self.cfg
     batch = self.sample_batch()
     was_training = model.training; model.eval()
@@ -362,9 +362,13 @@ def validate(self:FluxTrainer, save_png:bool=True)->dict:
     try:
         with model.frozen_parts_on(self.accelerator.device) if parked else contextlib.nullcontext():
             model.vae.enable_slicing(); model.vae.enable_tiling()     # decode image by image, in tiles above the VAE's tile size
+            # one sample at a time, so validation never needs more memory than a training step (bench/flux_memory.py)
+            g = torch.Generator(batch['rgb'].device).manual_seed(cfg.seed)
+            n = batch['rgb'].shape[0]
             with torch.no_grad(), self.accelerator.autocast():
-                loss = model.training_loss(batch, generator=torch.Generator(batch['rgb'].device).manual_seed(cfg.seed)).item()
-            pred = model.generate(batch['rgb'], num_inference_steps=cfg.num_inference_steps, seed=cfg.seed).float()
+                loss = sum(model.training_loss({k: v[i:i + 1] for k, v in batch.items()}, generator=g).item() for i in range(n)) / n
+            pred = torch.cat([model.generate(batch['rgb'][i:i + 1], num_inference_steps=cfg.num_inference_steps, seed=cfg.seed + i).float()
+                              for i in range(n)])
     finally:
         model.vae.disable_slicing(); model.vae.disable_tiling(); model.train(was_training)
     out = dict(loss=loss, psnr=psnr(pred, batch['infrared']), ssim=ssim(pred, batch['infrared']))
