@@ -21,6 +21,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file as load_safetensors, save as safetensors_bytes
 from fastcore.script import call_parse
 from .core import IMAGE_EXTS, load_image, load_infrared, save_image, save_infrared, atomic_write, load_config
+from .core import cli_errors, DataError
 from .thermal import render_scene, Camera, MATERIALS, SCENE_VERSION
 
 # %% ../nbs/02_data.ipynb #c9fe9154
@@ -33,7 +34,7 @@ LAYOUT_HELP = ("expected layout: ROOT/{train,val}/{rgb,infrared}/NAME.ext with m
 class DatasetLayoutError(FileNotFoundError):
     "The dataset folders are missing or named differently from the expected layout."
 
-class DatasetValidationError(ValueError):
+class DatasetValidationError(DataError):   # a ValueError; CLIs print it as one line
     "Pairs are unmatched or files unreadable (and `strict=True`)."
 
 @dataclass
@@ -396,6 +397,7 @@ class SyntheticDataConfig:
     overwrite: bool = False        # replace a synthetic dataset made with other parameters
 
 @call_parse
+@cli_errors
 def physir_make_synthetic(root:str=None, # output folder: ROOT/{train,val}/{rgb,infrared,gt}
                           n_train:int=None, # number of training scenes
                           n_val:int=None, # number of validation scenes

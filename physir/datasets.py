@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 from fastcore.script import call_parse, Param
-from .core import IMAGE_EXTS
+from .core import IMAGE_EXTS, DataError, cli_errors
 from .data import DatasetLayoutError, DatasetValidationError, GT_KEYS, GT_OPTIONAL_KEYS, scan_pairs, _resize, _gt_map
 
 # %% ../nbs/02a_datasets.ipynb #3578ff1d
@@ -85,22 +85,22 @@ def _open(path)->Image.Image:
     "Open an image with its EXIF orientation applied (the same for RGB and IR), naming the file on failure."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such image file")
-    if path.stat().st_size == 0: raise ValueError(f"{path}: the file is empty (0 bytes)")
+    if path.stat().st_size == 0: raise DataError(f"{path}: the file is empty (0 bytes)")
     try:
         img = Image.open(path); img.load()
         return ImageOps.exif_transpose(img)
-    except Exception as e: raise ValueError(f"{path}: not a readable image ({type(e).__name__}: {e})") from e
+    except Exception as e: raise DataError(f"{path}: not a readable image ({type(e).__name__}: {e})") from e
 
 def _check_finite(arr:np.ndarray, path):
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
         n_nan, n_inf = int(np.isnan(arr).sum()), int(np.isinf(arr).sum())
-        raise ValueError(f"{path}: {n_nan} NaN and {n_inf} infinite values; fix or remove the file")
+        raise DataError(f"{path}: {n_nan} NaN and {n_inf} infinite values; fix or remove the file")
 
 def _grey_from_channels(arr:np.ndarray, path)->np.ndarray:
     "The grey plane of a 3-channel IR image whose channels agree (JPEG noise allowed), else an error naming the file."
     spread = arr.max(-1).astype(np.int32) - arr.min(-1).astype(np.int32)
     if spread.mean() > 1.5 or np.percentile(spread, 99) > 8:
-        raise ValueError(f"{path}: infrared image has 3 channels that are not grey (mean channel spread "
+        raise DataError(f"{path}: infrared image has 3 channels that are not grey (mean channel spread "
                          f"{spread.mean():.1f} levels) — a colour-mapped thermal image cannot be read as intensity; "
                          "use the grey (raw) infrared files")
     return arr.mean(-1)
@@ -111,7 +111,7 @@ def read_infrared_raw(path)->tuple:
     if img.mode in ('I;16', 'I;16B', 'I;16L'): return np.asarray(img, dtype=np.float32), 16
     if img.mode == 'I':
         arr = np.asarray(img, dtype=np.int64)
-        if arr.min() < 0 or arr.max() > 65535: raise ValueError(f"{path}: integer infrared values outside 0..65535 ({arr.min()}..{arr.max()})")
+        if arr.min() < 0 or arr.max() > 65535: raise DataError(f"{path}: integer infrared values outside 0..65535 ({arr.min()}..{arr.max()})")
         return arr.astype(np.float32), 16
     if img.mode == 'F':
         arr = np.asarray(img, dtype=np.float32); _check_finite(arr, path)
@@ -147,18 +147,18 @@ def apply_ir_mapping(values:np.ndarray, bits:int|None, mapping, path='<array>', 
     "Map stored IR values (or kelvin when `kelvin`) to [0,1] float32 with `mapping` (an `IRMapping` or spec)."
     m = parse_ir_mapping(mapping)
     if m.kind == 'kelvin' and not kelvin:
-        raise ValueError(f"{path}: ir_mapping {m} needs radiometric data (temperature in kelvin); these are stored "
+        raise DataError(f"{path}: ir_mapping {m} needs radiometric data (temperature in kelvin); these are stored "
                          "image values — use 'bits', 'percentile', 'dataset' or 'range'")
     if m.kind == 'bits':
-        if kelvin: raise ValueError(f"{path}: radiometric temperatures have no bit depth; use ir_mapping 'kelvin:LO,HI' or 'percentile'")
+        if kelvin: raise DataError(f"{path}: radiometric temperatures have no bit depth; use ir_mapping 'kelvin:LO,HI' or 'percentile'")
         if bits is None:
             if values.min() < 0 or values.max() > 1:
-                raise ValueError(f"{path}: float infrared values span {values.min():.4g}..{values.max():.4g}, not [0,1]; "
+                raise DataError(f"{path}: float infrared values span {values.min():.4g}..{values.max():.4g}, not [0,1]; "
                                  "use ir_mapping 'range:LO,HI' or 'percentile'")
             return values.astype(np.float32)
         full = 2 ** (m.bits or bits) - 1
         if m.bits is not None and values.max() > full:
-            raise ValueError(f"{path}: value {values.max():.0f} exceeds the {m.bits}-bit full scale {full} of ir_mapping {m}")
+            raise DataError(f"{path}: value {values.max():.0f} exceeds the {m.bits}-bit full scale {full} of ir_mapping {m}")
         return (values / full).astype(np.float32)
     if m.kind == 'percentile':
         lo, hi = np.percentile(values, (m.low, m.high))
@@ -167,7 +167,7 @@ def apply_ir_mapping(values:np.ndarray, bits:int|None, mapping, path='<array>', 
     return _clip_warn((values - m.low) / (m.high - m.low), path, str(m)).astype(np.float32)
 
 # %% ../nbs/02a_datasets.ipynb #53e11c20
-class RadiometricReadError(ValueError):
+class RadiometricReadError(DataError):   # a ValueError
     "A file that is not a readable FLIR radiometric JPEG."
 
 def _flyr():
@@ -538,16 +538,16 @@ def _load_gt(path:Path, hw)->dict:
     "Ground-truth maps of the kit layout at the IR size (an error naming the file if sizes or values are wrong)."
     from safetensors.torch import load_file
     try: gt = load_file(str(path))
-    except Exception as e: raise ValueError(f"{path}: not a readable safetensors file ({type(e).__name__}: {e})") from None
+    except Exception as e: raise DataError(f"{path}: not a readable safetensors file ({type(e).__name__}: {e})") from None
     missing = [k for k in GT_KEYS if k not in gt]
     if missing: raise KeyError(f"{path}: missing keys {missing}; expected {GT_KEYS} (+ optional {GT_OPTIONAL_KEYS})")
     out = {}
     for key in GT_KEYS[:-1] + tuple(k for k in GT_OPTIONAL_KEYS if k in gt):
         out[key] = _gt_map(gt[key], key, path)
-        if not torch.isfinite(out[key]).all(): raise ValueError(f"{path}: key '{key}' holds {int((~torch.isfinite(out[key])).sum())} non-finite values")
+        if not torch.isfinite(out[key]).all(): raise DataError(f"{path}: key '{key}' holds {int((~torch.isfinite(out[key])).sum())} non-finite values")
     out['material'] = _gt_map(gt['material'], 'material', path, integer=True)
     for key, v in out.items():
-        if tuple(v.shape[-2:]) != tuple(hw): raise ValueError(f"{path}: key '{key}' is {tuple(v.shape[-2:])}, the infrared image is {tuple(hw)}")
+        if tuple(v.shape[-2:]) != tuple(hw): raise DataError(f"{path}: key '{key}' is {tuple(v.shape[-2:])}, the infrared image is {tuple(hw)}")
     return out
 
 def load_pair(record:PairRecord, ir_mapping=None)->dict:
@@ -645,6 +645,7 @@ def _parse_options(pairs)->dict:
     return out
 
 @call_parse
+@cli_errors
 def physir_prepare_dataset(src:str, # dataset root as it ships
                            dest:str, # output folder: DEST/{train,val}/{rgb,infrared} of symlinks
                            format:str='kit', # one of physir.datasets.DATASET_FORMATS

@@ -15,6 +15,7 @@ import torch
 from fastcore.script import call_parse
 from torch.utils.data import DataLoader
 from .core import seed_everything, atomic_write, save_image
+from .core import cli_errors
 from .thermal import colorize_materials
 from .data import write_synthetic_dataset, PairedThermalDataset
 from .pseudo_labels import luminance
@@ -179,7 +180,8 @@ def stage_decomposition(out_dir, root, preset:DemoPreset, seed:int=0):
                             max_time_s=preset.stage1_seconds, num_workers=0, seed=seed, mixed_precision='no',
                             val_interval=10**6, save_every=10**6, log_interval=5,
                             log_dir=str(_run_log_dir(out_dir, 'decomposition')), checkpoint_dir=str(out_dir/'checkpoints'/'decomposition'),
-                            vis_dir=str(out_dir/'visualizations'/'decomposition'))
+                            vis_dir=str(out_dir/'visualizations'/'decomposition'),
+                            overwrite=True)   # a demo rerun into the same folder replaces its own earlier run
     trainer = DecompositionTrainer(cfg)
     val_loader = DataLoader(PairedThermalDataset(root, split='val', image_size=preset.image_size), batch_size=8)
     device = trainer.accelerator.device   # score where the model trains (moving it away mid-run would break a GPU run)
@@ -238,6 +240,7 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
     cfg = load_config(LGTConfig, overrides={'model.base_channels': 32, 'model.style_dim': 64, 'model.time_dim': 64,
         'training.batch_size': 16, 'training.learning_rate': 1e-3, 'training.num_epochs': 10_000, 'training.save_every': 10**6,
         'training.checkpoint_dir': str(out_dir/'checkpoints'/'lgt'), 'training.seed': seed, 'training.mixed_precision': 'no',
+        'training.overwrite': True,   # a demo rerun into the same folder replaces its own earlier run
         'training.max_time_s': preset.lgt_seconds,   # the cosine anneals over the time budget
         # short runs: a gray IR latent has a nearly constant self-similarity, so the style term needs more weight to move
         # at all, and the null-style model (10 % of samples) is too weak for CFG to help yet (measured in 13_sampler)
@@ -346,6 +349,7 @@ def run_demo(out='demo_output', size:str='small', seed:int=0, stages=STAGES)->Pa
 
 # %% ../nbs/17_demo.ipynb #a3171f75
 @call_parse
+@cli_errors
 def physir_demo(out:str='demo_output', # folder for the dataset, checkpoints and report
                 size:str='small',      # preset: tiny, small or medium
                 seed:int=0):           # seed for the data and every stage

@@ -30,6 +30,7 @@ from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import load_file
 from fastcore.basics import patch
 from .core import atomic_write
+from .training import load_tensors_file, atomic_folder
 
 # %% ../nbs/07_flux.ipynb #7cd11ddb
 def fit_size(height:int, width:int, multiple:int=16)->tuple[int,int]:
@@ -740,17 +741,11 @@ def adapter_state_dict(self:DecompositionGuidedFlux)->dict:
 @patch
 def save_adapter(self:DecompositionGuidedFlux, directory)->Path:
     "Write `adapter_config.json` + `adapter.safetensors` (LoRA, adapter, encoder weights) and the LoRA in diffusers' format into `directory`, atomically."
-    directory = Path(directory); directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{directory.name}.', suffix='.tmp', dir=directory.parent))
-    try:
+    with atomic_folder(directory) as tmp:   # physir.training: the one folder-level atomic write
         (tmp/'adapter.safetensors').write_bytes(save_file_bytes(self.adapter_state_dict(), {'format': 'physir-flux-adapter'}))
         (tmp/'adapter_config.json').write_text(json.dumps(self.adapter_config, indent=2))
         if self.adapter_config['lora_rank'] and not self.adapter_config['train_transformer']: self.save_diffusers_lora(tmp)
-        if directory.exists(): shutil.rmtree(directory)
-        os.replace(tmp, directory)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    return directory
+    return Path(directory)
 
 # %% ../nbs/07_flux.ipynb #aa7387c1
 @patch
@@ -764,7 +759,7 @@ def load_adapter(self:DecompositionGuidedFlux, directory, strict:bool=True):
                 'guidance_token_dim', 'guidance_rank'):
         if config.get(key) != self.adapter_config[key]:     # keys missing in older files read as None, the default
             raise ValueError(f"{directory/'adapter_config.json'}: {key}={config.get(key)!r} but this model has {self.adapter_config[key]!r}")
-    tensors = load_file(str(directory/'adapter.safetensors'), device=str(self.prompt_embeds.device))
+    tensors = load_tensors_file(directory/'adapter.safetensors', device=str(self.prompt_embeds.device))   # names a truncated file
     parts = {}
     for k, v in tensors.items():
         prefix, rest = k.split('.', 1); parts.setdefault(prefix, {})[rest] = v

@@ -16,9 +16,10 @@ import torch.nn.functional as F
 from PIL import Image
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param, store_true
-from .core import IMAGE_EXTS, load_image, save_image, save_infrared, get_device, autocast_dtype
+from .core import IMAGE_EXTS, load_image, save_image, save_infrared, get_device, autocast_dtype, user_error_line
 from .pseudo_labels import luminance
 from .training import latest_checkpoint
+import physir.training as training
 from .decomposition import DecompositionNet
 
 # %% ../nbs/16_generate.ipynb #3d430a96
@@ -76,25 +77,18 @@ _EXPECTED = {'fusion': 'a Stage-1 DecompositionNet folder (config.json + model.s
 _KIND_FOR_METHOD = {'fusion': 'decomposition', 'flux': 'flux', 'lgt': 'lgt'}
 _METHOD_FOR_KIND = {v: k for k, v in _KIND_FOR_METHOD.items()}
 
-class CheckpointKindError(ValueError):
+class CheckpointKindError(training.CheckpointError):
     "A checkpoint path that is missing, unrecognised, or of another kind than the method needs."
 
-def _read_json(path:Path):
-    try: return json.loads(path.read_text())
-    except Exception: return None
-
+# the kind comes from `physir.training.checkpoint_kind` (recorded `kind`, or the config keys of older folders)
 def _is_decomposition(path:Path)->bool:
-    cfg = _read_json(path/'config.json') if (path/'config.json').is_file() else None
-    return isinstance(cfg, dict) and 'resnet_config' in cfg and (path/'model.safetensors').is_file()
+    return training.checkpoint_kind(path) == 'decomposition' and (path/'config.json').is_file() and (path/'model.safetensors').is_file()
 
 def _is_lgt(path:Path)->bool:
-    state = _read_json(path/'state.json') if (path/'state.json').is_file() else None
-    model = ((state or {}).get('config') or {}).get('model') if isinstance(state, dict) else None
-    return isinstance(model, dict) and 'style_dim' in model and (path/'model.safetensors').is_file()
+    return training.checkpoint_kind(path) == 'lgt' and (path/'model.safetensors').is_file()
 
 def _is_flux(path:Path)->bool:
-    state = _read_json(path/'state.json') if (path/'state.json').is_file() else None
-    return isinstance(state, dict) and 'adapter' in state and (path/'adapter'/'adapter_config.json').is_file()
+    return training.checkpoint_kind(path) == 'flux_adapter' and (path/'adapter'/'adapter_config.json').is_file()
 
 def _flux_checkpoint(path:Path)->Path|None:
     "The Stage-2 checkpoint folder at `path` (itself, or the newest `step_*` of a run folder), None if there is none."
@@ -304,6 +298,7 @@ def generate_files(self:IRGenerator,
                    bits:int=16,            # 16 (default) or 8-bit gray IR PNGs
                    recursive:bool=False,   # walk sub-folders of folder inputs
                    progress:bool=True,     # progress bar and one line per skipped file
+                   overwrite:bool=False,   # replace outputs that exist already (otherwise they are skipped and named)
                   )->GenerationReport:
     "Generate IR for every input image; bad files are named and skipped, the rest are written. Returns a `GenerationReport`."
     if bits not in (8, 16): raise ValueError(f"bits={bits}: expected 8 or 16")
@@ -325,6 +320,8 @@ def generate_files(self:IRGenerator,
         prev = out_dir/f'{name}_preview.png' if preview else None
         if out.resolve() in inputs_resolved or (prev is not None and prev.resolve() in inputs_resolved):
             skip(path, f"its output {out} would overwrite an input image; choose another output folder"); continue
+        if not overwrite and (existing := [p for p in (out, prev) if p is not None and p.exists()]):
+            skip(path, f"{existing[0]} exists; pass --overwrite to replace it"); continue
         try: self.generate_file(path, out, prev, bits)
         except Exception as e:   # one bad file must not end the batch; KeyboardInterrupt still does
             skip(path, _short_reason(e, path)); continue
@@ -374,7 +371,7 @@ def from_checkpoint(cls:IRGenerator,
                     guidance_scale:float|None=None,# FLUX guidance (flux); None: the model's
                     **lgt_options):                # LGT: temperature_lambda, cfg_scale, use_cfg, source_style, target_style, codec, image_size
     "An `IRGenerator` for `method` from a checkpoint; a checkpoint of the wrong kind raises `CheckpointKindError`."
-    folder = find_checkpoint(path, method)
+    folder = training.verify_checkpoint_files(find_checkpoint(path, method))   # a truncated weights file is named
     device = get_device(device)
     if lgt_options and method != 'lgt': raise TypeError(f"options {sorted(lgt_options)} only apply to method 'lgt'")
     if method == 'fusion': backend = FusionBackend(_load_decomposition_net(folder))
@@ -398,13 +395,15 @@ def physir_generate(
     recursive:Param("walk sub-folders of folder inputs", store_true)=False,
     device:Param("cuda, cuda:1, mps or cpu; default: the best available", str)=None,
     quiet:Param("no progress bar, only the summary", store_true)=False,
+    overwrite:Param("replace outputs that exist already (default: skip and name them)", store_true)=False,
 )->int:
     "Generate infrared images from your own RGB images with a physir checkpoint; returns the exit status."
     try: gen = IRGenerator.from_checkpoint(checkpoint, method, device=device, max_side=max_side, seed=seed,
                                            num_steps=steps, guidance_scale=guidance_scale)
     except (CheckpointKindError, FileNotFoundError, ValueError, ImportError) as e:
-        print(f"physir_generate: {e}", file=sys.stderr)
+        print(user_error_line('physir_generate', e), file=sys.stderr)   # one line, as every physir CLI (physir.core.cli_errors)
         return 2
-    report = gen.generate_files(inputs, out, preview=preview, bits=bits, recursive=recursive, progress=not quiet)
+    report = gen.generate_files(inputs, out, preview=preview, bits=bits, recursive=recursive, progress=not quiet,
+                                overwrite=overwrite)
     print(report.summary())
     return 0 if report.written else 1

@@ -14,6 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.script import call_parse
 from .core import IMAGE_EXTS, load_image, atomic_write, get_device
+from .core import cli_errors, DataError, ConfigError
 from .pseudo_labels import luminance
 
 # %% ../nbs/09_latents.ipynb #0f956f9e
@@ -134,7 +135,7 @@ def make_codec(name:str='pixel', # 'pixel' | 'vae-tiny' | 'vae' | 'sd-vae-ft-mse
     if name == 'pixel': codec = PixelCodec(**kwargs)
     elif name == 'vae-tiny': codec = VAECodec.tiny(**kwargs)
     elif name in ('vae', 'sd-vae-ft-mse'): codec = VAECodec.from_pretrained('stabilityai/sd-vae-ft-mse', **kwargs)
-    else: raise ValueError(f"unknown codec {name!r}; expected one of {CODEC_NAMES}")
+    else: raise ConfigError(f"unknown codec {name!r}; expected one of {CODEC_NAMES}")
     return codec.to(get_device(device) if device is not None else 'cpu')
 
 # %% ../nbs/09_latents.ipynb #72e96a64
@@ -152,7 +153,7 @@ def load_and_resize(path, target_size:int=256)->torch.Tensor:
 def _style_dirs(root:Path)->list[Path]:
     if not root.is_dir(): raise FileNotFoundError(f"{root}: raw data root is not a directory")
     dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith('.'))
-    if not dirs: raise ValueError(f"{root}: no style sub-folders found (expected ROOT/STYLE/IMAGE files)")
+    if not dirs: raise DataError(f"{root}: no style sub-folders found (expected ROOT/STYLE/IMAGE files)")
     return dirs
 
 def _write_tensor(t:torch.Tensor, path:Path):
@@ -163,7 +164,7 @@ def _check_codec_record(out_root:Path, info:dict, target_size:int, overwrite:boo
     if rec_path.exists() and not overwrite:
         old = json.loads(rec_path.read_text())
         if old != record:
-            raise ValueError(f"{rec_path}: this folder holds latents written with {old}, not {record}; "
+            raise DataError(f"{rec_path}: this folder holds latents written with {old}, not {record}; "
                              f"use another output_root or --overwrite")
     with atomic_write(rec_path, 'w') as f: json.dump(record, f, indent=2)
 
@@ -175,7 +176,7 @@ def preprocess_latents(raw_data_root, output_root, target_size:int=256, codec:st
     raw, out = Path(raw_data_root), Path(output_root)
     codec = make_codec(codec, device=device) if isinstance(codec, str) else codec
     if target_size % (codec.downsample * 4):
-        raise ValueError(f"target_size={target_size} must be divisible by {codec.downsample * 4} "
+        raise ConfigError(f"target_size={target_size} must be divisible by {codec.downsample * 4} "
                          f"(codec downsample {codec.downsample} × 4 for the LGT UNet)")
     say = print if verbose else (lambda *a, **k: None)
     styles = _style_dirs(raw)
@@ -210,6 +211,7 @@ def preprocess_latents(raw_data_root, output_root, target_size:int=256, codec:st
 
 # %% ../nbs/09_latents.ipynb #d4e23087
 @call_parse
+@cli_errors
 def physir_preprocess_latents(raw_data_root:str,          # folder of style sub-folders of images
                               output_root:str,            # where STYLE/NAME.pt latents are written
                               target_size:int=256,        # images are resized (short side) and centre-cropped to this
@@ -230,21 +232,21 @@ class LatentDataset(torch.utils.data.Dataset):
         if not self.root.is_dir(): raise FileNotFoundError(f"{self.root}: latent root is not a directory")
         if style_subdirs is None:
             style_subdirs = sorted(p.name for p in self.root.iterdir() if p.is_dir() and any(p.rglob('*.pt')))
-            if not style_subdirs: raise ValueError(f"{self.root}: no style sub-folders with .pt latents")
+            if not style_subdirs: raise DataError(f"{self.root}: no style sub-folders with .pt latents")
         self.style_names = list(style_subdirs)
         latents, ids, self.files = [], [], []
         for sid, name in enumerate(self.style_names):
             sdir = self.root / name
             if not sdir.is_dir(): raise FileNotFoundError(f"{sdir}: style folder {name!r} not found")
             files = sorted(sdir.rglob('*.pt'))
-            if not files: raise ValueError(f"{sdir}: style {name!r} has no .pt latents")
+            if not files: raise DataError(f"{sdir}: style {name!r} has no .pt latents")
             for f in files:
                 z = torch.load(f, map_location='cpu', weights_only=True)
                 if not isinstance(z, torch.Tensor) or z.ndim != 3:
-                    raise ValueError(f"{f}: expected a latent tensor [C,h,w], got "
+                    raise DataError(f"{f}: expected a latent tensor [C,h,w], got "
                                      f"{tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__}")
                 if latents and z.shape != latents[0].shape:
-                    raise ValueError(f"{f}: latent shape {tuple(z.shape)} differs from {tuple(latents[0].shape)} ({self.files[0]})")
+                    raise DataError(f"{f}: latent shape {tuple(z.shape)} differs from {tuple(latents[0].shape)} ({self.files[0]})")
                 latents.append(z.float()); ids.append(sid); self.files.append(f)
         self.latents = torch.stack(latents).contiguous(memory_format=torch.channels_last)
         self.style_ids = torch.tensor(ids, dtype=torch.long)

@@ -8,13 +8,13 @@ __all__ = ['sigma_schedule', 'cfg_schedule', 'guided_velocity', 'langevin_ode_sa
            'codec_from_info', 'transfer_image_file', 'physir_lgt_infer']
 
 # %% ../nbs/13_sampler.ipynb #e97d7d22
-import json, math
+import json, math, sys
 from pathlib import Path
 import torch
 from torch import nn
 from fastcore.script import call_parse
-from .core import ConfigError, load_config, get_device, load_image, save_image, IMAGE_EXTS
-from .training import load_checkpoint
+from .core import ConfigError, load_config, get_device, load_image, save_image, IMAGE_EXTS, cli_errors
+from .training import load_checkpoint, expect_kind
 from .latents import LatentCodec, VAECodec, make_codec, CODEC_NAMES
 from .train_lgt import LGTConfig, build_lgt_model, find_latest_checkpoint
 
@@ -99,7 +99,7 @@ def _flatten(d:dict, prefix='')->dict:
 
 def read_checkpoint_state(path)->tuple[Path, LGTConfig, dict]:
     "`(folder, LGTConfig, state)` of an LGT checkpoint."
-    path = resolve_checkpoint(path)
+    path = expect_kind(resolve_checkpoint(path), 'lgt')   # a Stage-1 or FLUX folder is named as such
     state = json.loads((path/'state.json').read_text())
     if 'config' not in state: raise ConfigError(f"{path}/state.json has no 'config': not written by train_lgt")
     return path, load_config(LGTConfig, overrides=_flatten(state['config'])), state
@@ -108,7 +108,7 @@ def load_lgt_model(path, device='cpu')->tuple[nn.Module, LGTConfig, dict]:
     "The trained `LGTUNet` of a checkpoint (eval mode, on `device`), its config and its state."
     path, cfg, state = read_checkpoint_state(path)
     model = build_lgt_model(cfg)
-    load_checkpoint(path, {'model': model}, restore_rng=False)
+    load_checkpoint(path, {'model': model}, restore_rng=False, kind='lgt')
     return model.to(get_device(device)).eval(), cfg, state
 
 # %% ../nbs/13_sampler.ipynb #bcaa4159
@@ -220,6 +220,7 @@ def transfer_image_file(lgt:LGTInference, codec:LatentCodec, src, dst, source_st
 
 # %% ../nbs/13_sampler.ipynb #1838145f
 @call_parse
+@cli_errors
 def physir_lgt_infer(checkpoint:str,              # epoch_XXXX folder (or checkpoint_dir, or epoch_XXXX.pt)
                      input:str,                   # an image file, or a folder of images
                      output:str,                  # output image file, or a folder (when `input` is a folder)
@@ -255,6 +256,13 @@ def physir_lgt_infer(checkpoint:str,              # epoch_XXXX folder (or checkp
         if not files: raise FileNotFoundError(f"{src}: no images ({', '.join(IMAGE_EXTS)})")
         pairs = [(f, dst/f.name) for f in files]
     else: pairs = [(src, dst)]
-    outs = [transfer_image_file(lgt, cdc, s, d, source_style_id, target_style_id, size, keep_size, seed) for s, d in pairs]
-    print(f"wrote {len(outs)} image(s): style {source_style_id} -> {target_style_id}" + (f" to {dst}" if len(outs) > 1 else f": {outs[0]}"))
-    # no return value: a console script exits with it (the Python API is `transfer_image_file`)
+    outs, failed = [], []
+    for s, d in pairs:   # one unreadable image must not end the batch
+        try: outs.append(transfer_image_file(lgt, cdc, s, d, source_style_id, target_style_id, size, keep_size, seed))
+        except (ValueError, OSError) as e:
+            failed.append(s); print(f"physir_lgt_infer: skipping {s}: {str(e).splitlines()[0]}", file=sys.stderr)
+    if outs: print(f"wrote {len(outs)} image(s): style {source_style_id} -> {target_style_id}" + (f" to {dst}" if len(outs) > 1 else f": {outs[0]}"))
+    if failed:
+        print(f"physir_lgt_infer: {len(failed)} of {len(pairs)} image(s) failed: {', '.join(str(f) for f in failed)}", file=sys.stderr)
+        return 1                            # the exit status says some failed
+    # else no return value: a console script exits with it (exit status 0; the Python API is `transfer_image_file`)

@@ -17,8 +17,9 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
-from .core import seed_everything, load_config, resolve_config, config_to_dict, ConfigError, show_grid, atomic_write
+from .core import seed_everything, load_config, resolve_config, config_to_dict, ConfigError, show_grid, atomic_write, cli_errors
 from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value, run_progress
+from .training import checkpoint_folder, clean_checkpoint_folder
 from .data import PairedThermalDataset, FITS, collate_pairs
 from .datasets import DATASET_FORMATS, parse_ir_mapping
 from .decomposition import DecompositionNet, BACKBONES
@@ -78,7 +79,8 @@ class DecompTrainConfig:
     save_every: int = 1000              # steps between `last` checkpoints (also saved at each validation and at the end)
     num_vis_samples: int = 4            # validation samples drawn in each visualisation PNG
     progress: bool = True               # tqdm progress bar (main process only)
-    resume: str|None = None             # checkpoint folder to continue from, or 'last' for CHECKPOINT_DIR/last
+    resume: str|None = None             # checkpoint folder to continue from, or 'latest' (also 'last') for CHECKPOINT_DIR/last
+    overwrite: bool = False             # a fresh run may replace the checkpoints of another run in checkpoint_dir
 
     def __post_init__(self):
         if self.format not in DATASET_FORMATS:
@@ -154,6 +156,7 @@ class DecompositionTrainer:
     def __init__(self, cfg:DecompTrainConfig, accelerator=None):
         self.cfg = cfg
         self.accelerator = acc = accelerator or make_accelerator(cfg.mixed_precision, cpu=cfg.cpu)
+        self._claim_checkpoint_dir()
         data = dict(format=cfg.format, fit=cfg.fit, options=cfg.data_options)   # the val split maps IR as the train split does
         self.train_ds = _split_dataset(cfg.train_data, cfg.image_size, cfg.augment, 'train', ir_mapping=cfg.ir_mapping, **data)
         self.val_ds = _split_dataset(cfg.val_data, cfg.image_size, False, 'val', ir_mapping=self.train_ds.ir_mapping, **data) if cfg.val_data else None
@@ -238,6 +241,25 @@ class DecompositionTrainer:
         t = self.times; total = t['data'] + t['labels'] + t['model']
         return (t['data'] + t['labels']) / total if total > 0 else 0.
 
+# %% ../nbs/06_train_decomposition.ipynb #e7c10001
+_CHECKPOINT_NAMES = ('last', 'best_model')
+
+@patch
+def _claim_checkpoint_dir(self:DecompositionTrainer):
+    "Tidy `checkpoint_dir` after a killed save; refuse to let a fresh run replace another run's checkpoints unless `overwrite`."
+    cfg, acc, ckdir = self.cfg, self.accelerator, Path(self.cfg.checkpoint_dir)
+    if acc.is_main_process: clean_checkpoint_folder(ckdir)
+    acc.wait_for_everyone()
+    if cfg.resume: return
+    held = [n for n in _CHECKPOINT_NAMES if (ckdir/n/'state.json').is_file()]
+    if held and not cfg.overwrite:
+        raise ConfigError(f"checkpoint_dir {ckdir} already holds checkpoints of another run ({', '.join(held)}); "
+                          f"pass --overwrite to replace them, or --resume latest to continue that run")
+    acc.wait_for_everyone()
+    if held and acc.is_main_process:
+        import shutil
+        for n in held: shutil.rmtree(ckdir/n)   # `overwrite`: this run's best_model must not be compared with the old one
+
 # %% ../nbs/06_train_decomposition.ipynb #88409914
 @patch
 def train_step(self:DecompositionTrainer, batch:dict)->dict|None:
@@ -247,6 +269,7 @@ def train_step(self:DecompositionTrainer, batch:dict)->dict|None:
     t0 = time.perf_counter()
     targets = self.targets(batch)
     t1 = time.perf_counter(); self.times['labels'] += t1 - t0
+    self.guard.watch(self.net)                                        # a skipped step puts the BatchNorm statistics back
     out = _fp32(self.net(batch['rgb']))
     losses = self.compute_losses(out, targets, batch)
     acc.backward(losses['total'])
@@ -319,15 +342,15 @@ def save(self:DecompositionTrainer, name:str='last')->Path:
     acc = self.accelerator; path = Path(self.cfg.checkpoint_dir)/name
     acc.wait_for_everyone()
     if acc.is_main_process:
-        save_checkpoint(path, {'model': self.model}, optimizer=self.optimizer, scheduler=self.scheduler, state=self.state_dict())
-        with atomic_write(path/'config.json', 'w') as f: json.dump(self.model.config, f, indent=2)
+        save_checkpoint(path, {'model': self.model}, optimizer=self.optimizer, scheduler=self.scheduler, state=self.state_dict(),
+                        kind='decomposition', files={'config.json': json.dumps(self.model.config, indent=2)})
     acc.wait_for_everyone()
     return path
 
 @patch
 def resume(self:DecompositionTrainer, path)->dict:
-    "Continue from a checkpoint folder (or 'last'): weights, optimizer, schedule, RNG and counters."
-    path = Path(self.cfg.checkpoint_dir)/'last' if str(path) == 'last' else Path(path)
+    "Continue from a checkpoint folder (or 'latest' / 'last'): weights, optimizer, schedule, RNG and counters."
+    path = checkpoint_folder(Path(self.cfg.checkpoint_dir)/'last' if str(path) in ('last', 'latest') else Path(path))
     if not (path/'state.json').exists():
         raise FileNotFoundError(f"resume={str(path)!r}: no checkpoint there (expected a folder with state.json written by this trainer)")
     saved = json.loads((path/'state.json').read_text())
@@ -335,7 +358,7 @@ def resume(self:DecompositionTrainer, path)->dict:
     for k in _MODEL_KEYS:
         if k in theirs and theirs[k] != getattr(self.cfg, k):
             raise ConfigError(f"resume={str(path)!r}: the checkpoint was trained with {k}={theirs[k]!r}, the config says {getattr(self.cfg, k)!r}")
-    state = load_checkpoint(path, {'model': self.model}, optimizer=self.optimizer, scheduler=self.scheduler)
+    state = load_checkpoint(path, {'model': self.model}, optimizer=self.optimizer, scheduler=self.scheduler, kind='decomposition')
     self.step, self.epoch, self.batch_in_epoch = state['step'], state['epoch'], state['batch_in_epoch']
     self.best_val_fusion = state['best_val_fusion'] if state.get('best_val_fusion') is not None else math.inf
     self.guard.skipped, self.last_val, self.times = state['nonfinite_skipped'], state.get('last_val', {}), dict(state['times'])
@@ -434,6 +457,7 @@ def decomp_config(config:str|None=None, set:list|None=None, **flags)->DecompTrai
 
 # %% ../nbs/06_train_decomposition.ipynb #97bade67
 @call_parse
+@cli_errors
 def physir_pretrain_decomposition(
     config:str=None,           # YAML/JSON file with DecompTrainConfig fields (e.g. configs/pretrain_decomposition.yaml)
     train_data:str=None,       # training split folder (rgb/ + infrared/)
@@ -447,7 +471,8 @@ def physir_pretrain_decomposition(
     material_method:str=None,  # simple | kmeans
     image_size:int=None,
     max_steps:int=None,        # stop after this many optimizer steps
-    resume:str=None,           # checkpoint folder, or 'last'
+    resume:str=None,           # checkpoint folder, or 'latest' (CHECKPOINT_DIR/last)
+    overwrite:bool=False,      # a fresh run may replace another run's checkpoints in checkpoint_dir
     checkpoint_dir:str=None,
     log_dir:str=None,
     vis_dir:str=None,
@@ -459,7 +484,7 @@ def physir_pretrain_decomposition(
     "Stage 1: train the decomposition network on RGB/IR pairs with pseudo-labels (accelerate, TensorBoard, checkpoints)."
     flags = dict(train_data=train_data, val_data=val_data, format=format, ir_mapping=ir_mapping, batch_size=batch_size, num_epochs=num_epochs,
                  learning_rate=learning_rate, backbone=backbone, material_method=material_method, image_size=image_size,
-                 max_steps=max_steps, resume=resume, checkpoint_dir=checkpoint_dir, log_dir=log_dir, vis_dir=vis_dir,
+                 max_steps=max_steps, resume=resume, overwrite=True if overwrite else None, checkpoint_dir=checkpoint_dir, log_dir=log_dir, vis_dir=vis_dir,
                  mixed_precision=mixed_precision, seed=seed)
     cfg = decomp_config(config, set, **flags)
     if dry_run:

@@ -22,10 +22,10 @@ from fastcore.script import call_parse, Param
 from diffusers import FluxTransformer2DModel, AutoencoderKL, FluxFillPipeline
 from diffusers.training_utils import cast_training_params
 from safetensors.torch import load_file, save_file
-from .core import ConfigError, load_config, resolve_config, config_to_dict, seed_everything, atomic_write, show_grid
+from .core import ConfigError, load_config, resolve_config, config_to_dict, seed_everything, atomic_write, show_grid, cli_errors
 from .data import PairedThermalDataset
 from .decomposition import DecompositionNet
-from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator
+from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, clean_checkpoint_folder
 import physir.training as training
 from .train_decomposition import EpochSampler, SeededItems
 from .flux import (DecompositionGuidedFlux, GUIDANCE_MODES, IR_PROMPT, tiny_flux_fill, tiny_prompt_embeds,
@@ -399,15 +399,12 @@ def save(self:FluxTrainer)->Path:
     acc.wait_for_everyone()
     if acc.is_main_process:
         model = self.unwrapped
-        tmp = final.with_name(f'.{final.name}.{os.getpid()}.tmp')
-        shutil.rmtree(tmp, ignore_errors=True)
-        save_checkpoint(tmp, {'trainable': self.weights}, self.optimizer, self.scheduler, self.state_dict())
-        model.save_adapter(tmp/'adapter')
-        model.decomposition_net.save(tmp/'decomposition')
-        save_prompt_embeds(tmp/'prompt_embeds.safetensors', model.prompt_embeds, model.pooled_prompt_embeds, cfg.prompt)
-        if self.base_dir is not None: shutil.copytree(self.base_dir, tmp/'base')
-        if final.exists(): shutil.rmtree(final)
-        os.replace(tmp, final)
+        clean_checkpoint_folder(final.parent)      # what a killed save left behind
+        files = {'adapter': model.save_adapter, 'decomposition': model.decomposition_net.save,
+                 'prompt_embeds.safetensors': lambda p: save_prompt_embeds(p, model.prompt_embeds, model.pooled_prompt_embeds, cfg.prompt)}
+        if self.base_dir is not None: files['base'] = lambda p: shutil.copytree(self.base_dir, p)
+        save_checkpoint(final, {'trainable': self.weights}, self.optimizer, self.scheduler, self.state_dict(),
+                        kind='flux_adapter', files=files)   # one atomic folder write (physir.training.atomic_folder)
         old = sorted(p for p in Path(cfg.checkpoint_dir).glob('step_*') if p.is_dir())[:-cfg.keep_checkpoints]
         for p in old: shutil.rmtree(p, ignore_errors=True)
     acc.wait_for_everyone()
@@ -419,9 +416,9 @@ def latest_checkpoint(checkpoint_dir)->Path|None:
 
 @patch
 def resume(self:FluxTrainer, path)->dict:
-    "Continue from a checkpoint folder (or 'last'): trainable weights, optimizer, schedule, RNG and counters."
+    "Continue from a checkpoint folder (or 'latest' / 'last'): trainable weights, optimizer, schedule, RNG and counters."
     cfg = self.cfg
-    path = latest_checkpoint(cfg.checkpoint_dir) if str(path) == 'last' else Path(path)
+    path = latest_checkpoint(cfg.checkpoint_dir) if str(path) in ('last', 'latest') else Path(path)   # as in every trainer
     if path is None or not (path/'state.json').is_file():
         raise FileNotFoundError(f"resume={str(cfg.resume)!r}: no checkpoint there (expected a step_* folder with state.json "
                                 f"written by physir_train_flux in {cfg.checkpoint_dir})")
@@ -431,7 +428,7 @@ def resume(self:FluxTrainer, path)->dict:
         theirs = saved.get('config', {}).get(k)
         if theirs is not None and theirs != getattr(cfg, k):
             raise ConfigError(f"resume={str(path)!r}: the checkpoint was trained with {k}={theirs!r}, the config says {getattr(cfg, k)!r}")
-    state = load_checkpoint(path, {'trainable': self.weights}, self.optimizer, self.scheduler)
+    state = load_checkpoint(path, {'trainable': self.weights}, self.optimizer, self.scheduler, kind='flux_adapter')
     self.step, self.epoch, self.batch_in_epoch = state['step'], state['epoch'], state['batch_in_epoch']
     self.guard.skipped, self.last_val = state['nonfinite_skipped'], state.get('last_val', {})
     if state.get('noise_generator') is not None and state.get('num_processes') == self.accelerator.num_processes:
@@ -508,6 +505,7 @@ def load_flux_checkpoint(folder, device='cpu', dtype=torch.float32,
 
 # %% ../nbs/08_train_flux.ipynb #df9d38ec
 @call_parse
+@cli_errors
 def physir_train_flux(
     config:str=None,                 # YAML/JSON file with FluxTrainConfig fields (e.g. configs/train_flux_integration.yaml)
     decomposition_checkpoint:str=None,  # Stage-1 folder, e.g. ./checkpoints/decomposition/best_model

@@ -16,13 +16,18 @@ import torch
 from torch import nn
 from fastcore.script import call_parse
 from tqdm.auto import tqdm
-from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, seed_everything
+from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, seed_everything, cli_errors
 from .training import save_checkpoint, load_checkpoint, latest_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value, run_progress
+from .training import checkpoint_folder, clean_checkpoint_folder, expect_kind
 from .latents import LatentDataset
 from .lgt_unet import LGTUNet
 from .energies import free_energy
 
 # %% ../nbs/12_train_lgt.ipynb #af3d09ef
+def _bound(key:str, value, ok:bool, bound:str):
+    "Raise a `ConfigError` naming `key`, the bound and the value unless `ok`."
+    if not ok: raise ConfigError(f"config key '{key}': must be {bound}, got {value!r}")
+
 @dataclass
 class LGTDataConfig:
     data_root:str = 'data/latents'           # folder of style sub-folders of `.pt` latents (`physir_preprocess_latents`)
@@ -37,6 +42,9 @@ class LGTModelConfig:
     num_styles:int = 2
     num_encoder_blocks:int = 2
     num_decoder_blocks:int = 3
+    def __post_init__(self):
+        for k in ('latent_channels', 'base_channels', 'style_dim', 'time_dim', 'num_styles'):
+            _bound(f'model.{k}', getattr(self, k), getattr(self, k) >= 1, '>= 1')
 
 @dataclass
 class LGTLossConfig:
@@ -47,6 +55,9 @@ class LGTLossConfig:
     max_samples:int = 4096       # SWD patch sample limit
     use_velocity_reg:bool = False
     vel_reg_weight:float = 0.01  # weight of mean ‖v‖² over the ODE steps
+    def __post_init__(self):
+        for k in ('patch_size', 'num_projections', 'max_samples'): _bound(f'loss.{k}', getattr(self, k), getattr(self, k) >= 1, '>= 1')
+        for k in ('w_style', 'w_content', 'vel_reg_weight'): _bound(f'loss.{k}', getattr(self, k), getattr(self, k) >= 0, '>= 0')
 
 @dataclass
 class LGTTrainingConfig:
@@ -67,6 +78,17 @@ class LGTTrainingConfig:
                                    # training stops (and checkpoints) after the epoch in which it runs out
     log_every:int = 1              # steps between log rows
     cpu:bool = False               # force CPU even if a GPU is present
+    overwrite:bool = False         # a fresh run may replace the epoch_* checkpoints of another run in checkpoint_dir
+    def __post_init__(self):
+        t = self
+        for k in ('batch_size', 'num_epochs', 'ode_integration_steps', 'save_every', 'log_every'):
+            _bound(f'training.{k}', getattr(t, k), getattr(t, k) >= 1, '>= 1')
+        _bound('training.learning_rate', t.learning_rate, t.learning_rate > 0, '> 0')
+        _bound('training.label_drop_prob', t.label_drop_prob, 0 <= t.label_drop_prob <= 1, 'in [0, 1]')
+        for k in ('grad_clip', 'weight_decay'): _bound(f'training.{k}', getattr(t, k), getattr(t, k) >= 0, '>= 0')
+        _bound('training.max_time_s', t.max_time_s, t.max_time_s is None or t.max_time_s > 0, '> 0 (or none)')
+        _bound('training.mixed_precision', t.mixed_precision, t.mixed_precision in ('auto', 'no', 'bf16', 'fp16'),
+               "one of auto, no, bf16, fp16")
 
 @dataclass
 class LGTInferenceConfig:
@@ -76,6 +98,9 @@ class LGTInferenceConfig:
     use_cfg:bool = True
     cfg_scale:float = 2.0
     cfg_decay:bool = True              # guidance scale decays linearly to 1 at t = 1 (see physir.sampler)
+    def __post_init__(self):
+        _bound('inference.num_steps', self.num_steps, self.num_steps >= 1, '>= 1')
+        _bound('inference.temperature_lambda', self.temperature_lambda, self.temperature_lambda >= 0, '>= 0')
 
 @dataclass
 class LGTConfig:
@@ -107,6 +132,17 @@ def _check_dataset(ds, cfg:LGTConfig):
         raise ConfigError(f"model.num_styles={cfg.model.num_styles} but data.style_subdirs lists {len(cfg.data.style_subdirs)} styles")
     if x.shape[-1] % 4 or x.shape[-2] % 4:
         raise ConfigError(f"latent size {tuple(x.shape[-2:])} must be divisible by 4 for LGTUNet")
+
+def _check_inference_size(model:nn.Module, x:torch.Tensor, data_root):
+    "One latent through `model` alone, as inference runs it: latents too small for its GroupNorms fail here, not after training."
+    was = model.training; model.eval()
+    try:
+        with torch.no_grad(): model(x[None].float(), torch.zeros(1), torch.zeros(1, dtype=torch.long))
+    except (ValueError, RuntimeError) as e:
+        raise ConfigError(f"latents in {data_root} of size {x.shape[-2]}×{x.shape[-1]} are too small for this LGTUNet at "
+                          f"inference ({str(e).splitlines()[0]}); use larger latents (e.g. 8×8: a larger target_size or a "
+                          f"smaller codec downsample)") from None
+    finally: model.train(was)
 
 # %% ../nbs/12_train_lgt.ipynb #6e61e7ad
 def integrate_to_one(model:nn.Module,
@@ -193,7 +229,7 @@ def _resolve_resume(resume, checkpoint_dir)->Path|None:
         latest = find_latest_checkpoint(checkpoint_dir)
         if latest is None: print(f"resume='latest': no checkpoint in {checkpoint_dir} yet, starting fresh")
         return latest
-    p = Path(resume)
+    p = expect_kind(resume, 'lgt')          # a Stage-1 or FLUX folder is named as such
     if not (p/'state.json').exists():
         raise FileNotFoundError(f"training.resume={resume!r}: not a checkpoint folder (no state.json); "
                                 f"give an epoch_XXXX folder or 'latest'")
@@ -204,6 +240,20 @@ def _dataset_tensors(ds)->tuple[torch.Tensor, torch.Tensor]:
     if isinstance(ds, LatentDataset): return ds.latents.float(), ds.style_ids
     items = [ds[i] for i in range(len(ds))]
     return torch.stack([x for x, _ in items]).float(), torch.as_tensor([int(s) for _, s in items])
+
+def _claim_checkpoint_dir(ckdir:Path, tc, accelerator):
+    "Tidy `ckdir` after a killed save; refuse to let a fresh run replace another run's `epoch_*` checkpoints unless `overwrite`."
+    if accelerator.is_main_process: clean_checkpoint_folder(ckdir)
+    accelerator.wait_for_everyone()
+    if tc.resume: return
+    held = sorted(p.name for p in ckdir.glob('epoch_*') if (p/'state.json').is_file())
+    if held and not tc.overwrite:
+        raise ConfigError(f"checkpoint_dir {ckdir} already holds checkpoints of another run ({', '.join(held[:3])}"
+                          f"{', …' if len(held) > 3 else ''}); pass --overwrite to replace them, or --resume latest to continue that run")
+    accelerator.wait_for_everyone()
+    if held and accelerator.is_main_process:
+        import shutil
+        for n in held: shutil.rmtree(ckdir/n)   # `overwrite`: 'latest' must not find the old run's epochs later
 
 # %% ../nbs/12_train_lgt.ipynb #ca1e7582
 def train_lgt(cfg:LGTConfig,
@@ -230,6 +280,7 @@ def train_lgt(cfg:LGTConfig,
     # the style bank lives on the device: drawing style targets is then a gather, not a host copy
     style_bank = [latents[styles == k].to(device).contiguous(memory_format=torch.channels_last) for k in range(num_styles)]
     if model is None: model = build_lgt_model(cfg)
+    _check_inference_size(model, latents[0], cfg.data.data_root)
     optimizer = torch.optim.AdamW(model.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay)
     n_local = len(range(accelerator.process_index, len(latents), accelerator.num_processes))
     steps_per_epoch = max(n_local // tc.batch_size, 1)
@@ -242,9 +293,10 @@ def train_lgt(cfg:LGTConfig,
     raw = accelerator.unwrap_model(model)
 
     ckdir = Path(tc.checkpoint_dir)
+    _claim_checkpoint_dir(ckdir, tc, accelerator)
     resume_from = _resolve_resume(tc.resume, ckdir)
     if resume_from is not None:
-        state = load_checkpoint(resume_from, {'model': raw}, optimizer, scheduler)
+        state = load_checkpoint(resume_from, {'model': raw}, optimizer, scheduler, kind='lgt')
         start_epoch, global_step, last_ckpt = int(state['epoch']), int(state['global_step']), resume_from
         seconds_used = float(state.get('train_seconds', 0.0))   # a time budget goes on where it stopped
         if progress: accelerator.print(f"resumed from {resume_from} (epoch {start_epoch}, step {global_step})")
@@ -268,6 +320,7 @@ def train_lgt(cfg:LGTConfig,
         for b in range(steps_per_epoch):
             idx = perm[b * tc.batch_size:(b + 1) * tc.batch_size]
             x_src = latents[idx].to(device).contiguous(memory_format=torch.channels_last)
+            guard.watch(raw)                                       # a skipped step restores the model's buffers
             with accelerator.autocast():
                 loss, terms = lgt_loss(model, x_src, style_bank, cfg, generator=gen)
             if not guard.check(loss, global_step, accelerator):
@@ -289,7 +342,7 @@ def train_lgt(cfg:LGTConfig,
         if done % tc.save_every == 0 or done == tc.num_epochs or out_of_time:
             accelerator.wait_for_everyone()
             if accelerator.is_main_process:
-                last_ckpt = save_checkpoint(ckdir/f'epoch_{done:04d}', {'model': raw}, optimizer, scheduler,
+                last_ckpt = save_checkpoint(ckdir/f'epoch_{done:04d}', {'model': raw}, optimizer, scheduler, kind='lgt',
                                             state={'epoch': done, 'global_step': global_step, 'train_seconds': seconds_used,
                                                    'config': config_to_dict(cfg), **run_info})
         if progress and accelerator.is_main_process and epoch_losses:
@@ -304,11 +357,13 @@ def train_lgt(cfg:LGTConfig,
 
 # %% ../nbs/12_train_lgt.ipynb #6c3b88f8
 @call_parse
+@cli_errors
 def physir_train_lgt(config:str='config.json',  # reference-shaped config.json or YAML (missing default file = defaults)
                      data_root:str=None,         # data.data_root: style sub-folders of .pt latents
                      checkpoint_dir:str=None,    # training.checkpoint_dir
                      batch_size:int=None, learning_rate:float=None, num_epochs:int=None,
                      resume:str=None,            # a checkpoint folder or 'latest'
+                     overwrite:bool=False,       # a fresh run may replace another run's checkpoints in checkpoint_dir
                      mixed_precision:str=None,   # auto | no | bf16 | fp16
                      seed:int=None,
                      override:str=None,          # more settings: "loss.w_style=2 training.ode_integration_steps=10"
@@ -319,7 +374,7 @@ def physir_train_lgt(config:str='config.json',  # reference-shaped config.json o
         if config != 'config.json': raise FileNotFoundError(f"config file {path} does not exist")
         print("no ./config.json: using the built-in defaults"); path = None
     overrides = {'data.data_root': data_root, 'training.checkpoint_dir': checkpoint_dir, 'training.batch_size': batch_size,
-                 'training.learning_rate': learning_rate, 'training.num_epochs': num_epochs, 'training.resume': resume,
+                 'training.learning_rate': learning_rate, 'training.num_epochs': num_epochs, 'training.resume': resume, 'training.overwrite': True if overwrite else None,
                  'training.mixed_precision': mixed_precision, 'training.seed': seed}
     cfg = resolve_config(LGTConfig, path, overrides, override)
     res = train_lgt(cfg, progress=not quiet)
