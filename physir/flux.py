@@ -800,8 +800,9 @@ def flux_fill_on_meta(quantization:str|None=None, # None, or 'nf4' / 'int8' (bit
     qconfig = flux_quantization_config(quantization, dtype)
     from accelerate import init_empty_weights
     with init_empty_weights():
-        transformer = FluxTransformer2DModel(**FLUX_FILL_TRANSFORMER_CONFIG).to(dtype)
-        vae = AutoencoderKL(**FLUX_VAE_CONFIG).to(dtype)
+        # nn.Module.to: diffusers' ModelMixin.to warns about modules kept in fp32, which FLUX and its VAE don't have
+        transformer = nn.Module.to(FluxTransformer2DModel(**FLUX_FILL_TRANSFORMER_CONFIG), dtype)
+        vae = nn.Module.to(AutoencoderKL(**FLUX_VAE_CONFIG), dtype)
         if qconfig is not None:
             from diffusers.quantizers.bitsandbytes.utils import replace_with_bnb_linear
             default = torch.get_default_dtype()
