@@ -14,8 +14,8 @@ TORCH_SPEC ?= torch==2.13.0
 FLAGS ?=
 DEMO_SIZE ?= small
 DEMO_OUT ?= demo_output
-# extras the tests exercise (settings.ini `extra_NAME` keys); the radiometric reader is tested on a shipped FLIR file
-EXTRAS ?= dev,radiometric
+# extras the tests exercise (settings.ini `extra_NAME` keys); the radiometric reader is tested on a shipped FLIR file, nf4/int8 FLUX set-ups on the meta device
+EXTRAS ?= dev,radiometric,quant
 export PYTHONUNBUFFERED := 1
 
 .PHONY: install demo test test-slow lab lab-check export clean-nbs docs-check readme
