@@ -15,7 +15,7 @@ __all__ = ['IR_PROMPT', 'FLUX_SCHEDULER_CONFIG', 'QUANTIZATIONS', 'LORA_TARGET_M
            'DecompositionGuidedFlux', 'flux_fill_on_meta']
 
 # %% ../nbs/07_flux.ipynb #cbc3fdf5
-import math, json, os, contextlib, shutil, tempfile, functools, importlib, importlib.util
+import math, json, os, contextlib, shutil, tempfile, functools, importlib, importlib.util, warnings
 from pathlib import Path
 import torch
 import torch.nn as nn
