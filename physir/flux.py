@@ -117,7 +117,7 @@ def flux_quantization_config(quantization:str|None, compute_dtype=torch.bfloat16
         from diffusers import BitsAndBytesConfig
         if quantization == 'int8': return BitsAndBytesConfig(load_in_8bit=True)
         return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4', bnb_4bit_compute_dtype=compute_dtype)
-    ao = require_extra('torchao', "quantization='fp8'")
+    ao = require_extra('torchao', "quantization='fp8'", extra='fp8')
     from diffusers import TorchAoConfig
     return TorchAoConfig(ao.quantization.Float8WeightOnlyConfig())
 
