@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['SPLITS', 'GT_KEYS', 'GT_OPTIONAL_KEYS', 'LAYOUT_HELP', 'FITS', 'MANIFEST_NAME', 'DatasetLayoutError',
            'DatasetValidationError', 'PairReport', 'scan_pairs', 'load_pair', 'JointTransform', 'PairedThermalDataset',
-           'collate_pairs', 'make_dataloaders', 'write_synthetic_dataset', 'SyntheticDataConfig',
-           'physir_make_synthetic']
+           'collate_pairs', 'make_dataloaders', 'write_synthetic_dataset', 'split_dataset', 'train_val_datasets',
+           'check_data_config', 'SyntheticDataConfig', 'physir_make_synthetic']
 
 # %% ../nbs/02_data.ipynb #e80e14a2
 import json, os, shutil, tempfile, warnings
@@ -21,7 +21,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file as load_safetensors, save as safetensors_bytes
 from fastcore.script import call_parse
 from .core import IMAGE_EXTS, load_image, load_infrared, save_image, save_infrared, atomic_write, load_config
-from .core import cli_errors, DataError
+from .core import cli_errors, DataError, ConfigError
 from .thermal import render_scene, Camera, MATERIALS, SCENE_VERSION
 
 # %% ../nbs/02_data.ipynb #c9fe9154
@@ -385,6 +385,41 @@ def write_synthetic_dataset(root, # output folder; becomes ROOT/{train,val}/{rgb
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return root
+
+# %% ../nbs/02_data.ipynb #7c657e0f
+def split_dataset(path, # kit: a split folder (ROOT/train with rgb/, infrared/) or a root holding `default_split`/; other formats: the dataset root
+                  image_size:int, augment:bool,
+                  default_split:str='train', # the split read from a kit root or from another format's root
+                  format:str='kit', ir_mapping=None, fit:str='resize', options:dict|None=None, # as `PairedThermalDataset`
+                 )->PairedThermalDataset:
+    "A `PairedThermalDataset` for a trainer's `train_data`/`val_data` path."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"data folder {path} does not exist")
+    if format != 'kit':
+        return PairedThermalDataset(path, split=default_split, image_size=image_size, augment=augment, format=format,
+                                    ir_mapping=ir_mapping, fit=fit, options=options)
+    if (path/'rgb').is_dir(): root, split = path.parent, path.name
+    elif (path/default_split/'rgb').is_dir(): root, split = path, default_split
+    else: raise FileNotFoundError(f"{path}: expected a split folder with rgb/ and infrared/ inside "
+                                  f"(or a dataset root with {default_split}/rgb/)")
+    return PairedThermalDataset(root, split=split, image_size=image_size, augment=augment, ir_mapping=ir_mapping, fit=fit, options=options)
+
+def train_val_datasets(train_data, val_data, image_size:int, augment:bool, format:str='kit', ir_mapping=None,
+                       fit:str='resize', options:dict|None=None)->tuple:
+    "(train, val): the training split (augmented if `augment`) and the un-augmented validation split mapped with the training split's fitted IR mapping (None without `val_data`)."
+    data = dict(format=format, fit=fit, options=options)
+    train = split_dataset(train_data, image_size, augment, 'train', ir_mapping=ir_mapping, **data)
+    val = split_dataset(val_data, image_size, False, 'val', ir_mapping=train.ir_mapping, **data) if val_data else None
+    return train, val
+
+def check_data_config(cfg):
+    "Raise a `ConfigError` naming the key where a trainer config's `format`, `fit` or `ir_mapping` cannot be used."
+    from physir.datasets import DATASET_FORMATS, parse_ir_mapping
+    if cfg.format not in DATASET_FORMATS:
+        raise ConfigError(f"config key 'format': {cfg.format!r} is not one of {', '.join(DATASET_FORMATS)}")
+    if cfg.fit not in FITS: raise ConfigError(f"config key 'fit': {cfg.fit!r} is not one of {', '.join(FITS)}")
+    try: parse_ir_mapping(cfg.ir_mapping)
+    except ValueError as e: raise ConfigError(f"config key 'ir_mapping': {e}") from None
 
 # %% ../nbs/02_data.ipynb #58d0c557
 @dataclass

@@ -21,8 +21,7 @@ from fastcore.script import call_parse, Param
 from .core import seed_everything, load_config, resolve_config, config_to_dict, ConfigError, show_grid, atomic_write, cli_errors
 from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value, run_progress
 from .training import checkpoint_folder, clean_checkpoint_folder
-from .data import PairedThermalDataset, FITS, collate_pairs
-from .datasets import DATASET_FORMATS, parse_ir_mapping
+from .data import PairedThermalDataset, collate_pairs, split_dataset, train_val_datasets, check_data_config
 from .decomposition import DecompositionNet, DirectIRNet, DirectOutput, BACKBONES, STAGE1_METHODS
 from .pseudo_labels import PseudoLabeler
 from .losses import DecompositionLoss, ssim
@@ -85,11 +84,7 @@ class DecompTrainConfig:
     overwrite: bool = False             # a fresh run may replace the checkpoints of another run in checkpoint_dir
 
     def __post_init__(self):
-        if self.format not in DATASET_FORMATS:
-            raise ConfigError(f"config key 'format': {self.format!r} is not one of {', '.join(DATASET_FORMATS)}")
-        if self.fit not in FITS: raise ConfigError(f"config key 'fit': {self.fit!r} is not one of {', '.join(FITS)}")
-        try: parse_ir_mapping(self.ir_mapping)
-        except ValueError as e: raise ConfigError(f"config key 'ir_mapping': {e}") from None
+        check_data_config(self)             # format, fit, ir_mapping (shared with Stage 2)
         if self.backbone not in BACKBONES:
             raise ConfigError(f"config key 'backbone': {self.backbone!r} is not one of {', '.join(BACKBONES)}")
         if self.method not in STAGE1_METHODS:
@@ -109,20 +104,6 @@ class DecompTrainConfig:
         if not 0 <= self.lr_warmup < 1: raise ConfigError(f"config key 'lr_warmup': must be in [0, 1), got {self.lr_warmup}")
 
 # %% ../nbs/06_train_decomposition.ipynb #4faddb20
-def _split_dataset(path, image_size:int, augment:bool, default_split:str='train', format:str='kit', ir_mapping=None,
-                   fit:str='resize', options:dict|None=None):
-    "A `PairedThermalDataset` for a split folder (`ROOT/train`) or a dataset root (`ROOT` holding `train/`); other formats: the dataset ROOT."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"data folder {path} does not exist")
-    if format != 'kit':
-        return PairedThermalDataset(path, split=default_split, image_size=image_size, augment=augment, format=format,
-                                    ir_mapping=ir_mapping, fit=fit, options=options)
-    if (path/'rgb').is_dir(): root, split = path.parent, path.name
-    elif (path/default_split/'rgb').is_dir(): root, split = path, default_split
-    else: raise FileNotFoundError(f"{path}: expected a split folder with rgb/ and infrared/ inside "
-                                  f"(or a dataset root with {default_split}/rgb/)")
-    return PairedThermalDataset(root, split=split, image_size=image_size, augment=augment, ir_mapping=ir_mapping, fit=fit, options=options)
-
 class EpochSampler(Sampler):
     "Shuffled indices drawn from `seed + epoch`: the same order in every process and after a resume."
     def __init__(self, n:int, seed:int=0, shuffle:bool=True): self.n, self.seed, self.shuffle, self.epoch = n, seed, shuffle, 0
@@ -175,9 +156,8 @@ class DecompositionTrainer:
         self.cfg = cfg
         self.accelerator = acc = accelerator or make_accelerator(cfg.mixed_precision, cpu=cfg.cpu)
         self._claim_checkpoint_dir()
-        data = dict(format=cfg.format, fit=cfg.fit, options=cfg.data_options)   # the val split maps IR as the train split does
-        self.train_ds = _split_dataset(cfg.train_data, cfg.image_size, cfg.augment, 'train', ir_mapping=cfg.ir_mapping, **data)
-        self.val_ds = _split_dataset(cfg.val_data, cfg.image_size, False, 'val', ir_mapping=self.train_ds.ir_mapping, **data) if cfg.val_data else None
+        self.train_ds, self.val_ds = train_val_datasets(cfg.train_data, cfg.val_data, cfg.image_size, cfg.augment, cfg.format,
+                                                        cfg.ir_mapping, cfg.fit, cfg.data_options)   # val: the train split's IR mapping
         acc.print('\n'.join(f"data: {ds.describe()}" for ds in (self.train_ds, self.val_ds) if ds is not None))
         with acc.main_process_first():                 # the main process fits/caches labels first, the others read the cache
             self.labeler = self._make_labeler()
@@ -228,8 +208,8 @@ class DecompositionTrainer:
         if cfg.context_channels != len(labeler.context_channels):
             raise ConfigError(f"config key 'context_channels': the pseudo-labels have {len(labeler.context_channels)} context "
                               f"channels ({', '.join(labeler.context_channels)}), got {cfg.context_channels}")
-        plain = self.train_ds if not cfg.augment else _split_dataset(cfg.train_data, cfg.image_size, False, 'train', cfg.format,
-                                                                       self.train_ds.ir_mapping, cfg.fit, cfg.data_options)
+        plain = self.train_ds if not cfg.augment else split_dataset(cfg.train_data, cfg.image_size, False, 'train', cfg.format,
+                                                                      self.train_ds.ir_mapping, cfg.fit, cfg.data_options)
         return labeler.fit(plain)
 
     def targets(self, batch:dict):

@@ -23,7 +23,7 @@ from diffusers import FluxTransformer2DModel, AutoencoderKL, FluxFillPipeline
 from diffusers.training_utils import cast_training_params
 from safetensors.torch import load_file, save_file
 from .core import ConfigError, load_config, resolve_config, config_to_dict, seed_everything, atomic_write, show_grid, cli_errors
-from .data import PairedThermalDataset
+from .data import PairedThermalDataset, collate_pairs, split_dataset, train_val_datasets, check_data_config
 from .decomposition import DecompositionNet
 from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, clean_checkpoint_folder
 import physir.training as training
@@ -37,11 +37,15 @@ from .metrics import psnr, ssim
 @dataclass
 class FluxTrainConfig:
     "Stage 2/3 (decomposition-guided FLUX.1-Fill LoRA) settings; YAML files and CLI flags override these defaults."
-    # data: split folders holding rgb/ and infrared/ (ROOT/train, ROOT/val as `physir.data` lays them out)
+    # data: split folders holding rgb/ and infrared/ (ROOT/train, ROOT/val as `physir.data` lays them out), or a dataset ROOT with `format`
     train_data: str = './data/train'
     val_data: str|None = './data/val'      # None: samples are drawn from the training split
     image_size: int = 512                  # square side of each diptych half (the diptych is image_size × 2·image_size)
     augment: bool = True
+    format: str = 'kit'                    # dataset layout (physir.datasets.DATASET_FORMATS); not 'kit': train_data/val_data are the dataset ROOT
+    ir_mapping: str|None = None            # IR -> [0,1]: bits | bits:N | percentile:LO,HI | dataset:LO,HI | range:LO,HI | kelvin:LO,HI (None: the format's default)
+    fit: str = 'resize'                    # frames without augmentation: 'resize' (short side, aspect kept) | 'stretch' | 'crop' (centre square)
+    data_options: dict|None = None         # format options, e.g. {holdout: 41} (see physir.datasets)
     num_workers: int = 4
     # model
     pretrained_model: str = 'black-forest-labs/FLUX.1-Fill-dev'   # Hub id or local folder (ignored when tiny)
@@ -103,6 +107,7 @@ OPTIMIZERS = ('adamw', 'adamw8bit')
 
 def check_flux_config(cfg:FluxTrainConfig):
     "Raise a `ConfigError` naming the key for a value `FluxTrainConfig` cannot train with."
+    check_data_config(cfg)                 # format, fit, ir_mapping: as Stage 1
     choices = dict(guidance=GUIDANCE_MODES, mixed_precision=('auto', 'no', 'bf16', 'fp16'), optimizer=OPTIMIZERS,
                    quantization=(None, 'nf4', 'int8'))
     for k, allowed in choices.items():
@@ -130,13 +135,6 @@ def check_flux_combination(cfg:FluxTrainConfig)->FluxTrainConfig:
 # %% ../nbs/08_train_flux.ipynb #bdb28653
 TINY_FLUX = dict(latent_channels=4, vae_channels=(32, 32), num_layers=2, num_single_layers=2, num_attention_heads=4,
                  attention_head_dim=16, axes_dims_rope=(4, 6, 6))
-
-def _split_dataset(path, image_size:int, augment:bool, default_split:str)->PairedThermalDataset:
-    "A `PairedThermalDataset` for a split folder (`ROOT/train`) or a dataset root (holding `train/`)."
-    path = Path(path)
-    if (path/'rgb').is_dir(): return PairedThermalDataset(path.parent, split=path.name, image_size=image_size, augment=augment)
-    if (path/default_split/'rgb').is_dir(): return PairedThermalDataset(path, split=default_split, image_size=image_size, augment=augment)
-    raise FileNotFoundError(f"{path}: expected a split folder with rgb/ and infrared/ inside (or a dataset root with {default_split}/rgb/)")
 
 def load_decomposition(path)->DecompositionNet:
     "The Stage-1 net from a `DecompositionNet.save` folder, or from a Stage-1 run folder (its best_model/ or last/)."
@@ -260,8 +258,9 @@ class FluxTrainer:
         self.accelerator = acc = accelerator or make_accelerator(cfg.mixed_precision, cpu=cfg.cpu,
                                                                  gradient_accumulation_steps=cfg.gradient_accumulation_steps)
         seed_everything(cfg.seed)
-        self.train_ds = _split_dataset(cfg.train_data, cfg.image_size, cfg.augment, 'train')
-        self.val_ds = _split_dataset(cfg.val_data, cfg.image_size, False, 'val') if cfg.val_data else None
+        self.train_ds, self.val_ds = train_val_datasets(cfg.train_data, cfg.val_data, cfg.image_size, cfg.augment, cfg.format,
+                                                        cfg.ir_mapping, cfg.fit, cfg.data_options)   # val: the train split's IR mapping
+        acc.print('\n'.join(f"data: {ds.describe()}" for ds in (self.train_ds, self.val_ds) if ds is not None))
         self.dtype = weight_dtype(acc.mixed_precision)
         model = self.build_model()
         items = self.cache_inputs(model) if cfg.cache_latents else self.train_ds
@@ -269,7 +268,7 @@ class FluxTrainer:
         self.train_items = SeededItems(items, seed=cfg.seed)
         n_global = cfg.batch_size * acc.num_processes
         dl = DataLoader(self.train_items, batch_size=cfg.batch_size, sampler=self.sampler, num_workers=cfg.num_workers,
-                        drop_last=len(items) >= n_global)
+                        collate_fn=collate_pairs, drop_last=len(items) >= n_global)   # frames of different sizes: an error saying what to change
         self.weights = TrainableWeights(model)
         optimizer = make_optimizer(model.parameter_groups(cfg.learning_rate, cfg.decomposition_learning_rate),
                                    cfg.optimizer, cfg.weight_decay)
@@ -294,12 +293,19 @@ class FluxTrainer:
 
 # %% ../nbs/08_train_flux.ipynb #2038a1bb
 @patch
+def plain_train_split(self:FluxTrainer)->PairedThermalDataset:
+    "The training split without augmentation, mapped with the training split's fitted IR mapping."
+    cfg = self.cfg
+    if not cfg.augment: return self.train_ds
+    return split_dataset(cfg.train_data, cfg.image_size, False, 'train', cfg.format, self.train_ds.ir_mapping, cfg.fit, cfg.data_options)
+
+@patch
 def build_model(self:FluxTrainer)->DecompositionGuidedFlux:
     "The model on the accelerator's device: frozen base weights in the mixed-precision dtype (quantised ones as they are), trainable ones in fp32."
     cfg, acc = self.cfg, self.accelerator
     self.base_dir, train_images = None, None
     if cfg.tiny:                       # the tiny VAE is fitted on the (un-augmented) training images; base weights kept
-        plain = _split_dataset(cfg.train_data, cfg.image_size, False, 'train')
+        plain = self.plain_train_split()
         items = [plain[i] for i in range(min(len(plain), 256))]
         train_images = torch.cat([torch.stack([it['rgb'] for it in items]),
                                   torch.stack([it['infrared'] for it in items]).expand(-1, 3, -1, -1)])
@@ -348,7 +354,7 @@ def train_step(self:FluxTrainer, batch:dict)->float|None:
 @patch
 def sample_batch(self:FluxTrainer)->dict:
     "The first `num_vis_samples` validation items (training items without a validation split)."
-    ds = self.val_ds if self.val_ds is not None else _split_dataset(self.cfg.train_data, self.cfg.image_size, False, 'train')
+    ds = self.val_ds if self.val_ds is not None else self.plain_train_split()
     items = [ds[i] for i in range(min(self.cfg.num_vis_samples, len(ds)))]
     return {k: torch.stack([it[k] for it in items]).to(self.accelerator.device) for k in ('rgb', 'infrared')}
 
@@ -509,7 +515,9 @@ def load_flux_checkpoint(folder, device='cpu', dtype=torch.float32,
 def physir_train_flux(
     config:str=None,                 # YAML/JSON file with FluxTrainConfig fields (e.g. configs/train_flux_integration.yaml)
     decomposition_checkpoint:str=None,  # Stage-1 folder, e.g. ./checkpoints/decomposition/best_model
-    train_data:str=None, val_data:str=None,
+    train_data:str=None, val_data:str=None,  # split folders (rgb/ + infrared/), or the dataset root with --format
+    format:str=None,                 # dataset layout: kit | llvip | kaist | m3fd | msrs | roadscene | vedai | flir_aligned | flir_adas_v2 | generic | flir_rjpeg
+    ir_mapping:str=None,             # IR -> [0,1]: bits | percentile:1,99 | dataset:1,99 | range:LO,HI | kelvin:LO,HI (stated in the log)
     tiny:bool=False,                 # use the tiny FLUX-Fill (CPU, tests, demo)
     unfreeze_decomposition:bool=False,  # Stage 3: fine-tune the decomposition net jointly (at decomposition_learning_rate)
     init_adapter:str=None,           # start from this Stage-2 checkpoint's adapter (Stage 3)
@@ -528,7 +536,7 @@ def physir_train_flux(
     dry_run:bool=False,              # print the resolved config and exit
 ):
     "Stage 2/3: train the decomposition-guided FLUX.1-Fill LoRA on RGB/IR pairs (accelerate, TensorBoard, checkpoints)."
-    flags = dict(decomposition_checkpoint=decomposition_checkpoint, train_data=train_data, val_data=val_data,
+    flags = dict(decomposition_checkpoint=decomposition_checkpoint, train_data=train_data, val_data=val_data, format=format, ir_mapping=ir_mapping,
                  tiny=True if tiny else None, freeze_decomposition=False if unfreeze_decomposition else None,
                  init_adapter=init_adapter, guidance=guidance, lora_rank=lora_rank, lora_alpha=lora_alpha,
                  quantization=quantization, optimizer=optimizer, cache_latents=True if cache_latents else None,
