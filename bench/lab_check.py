@@ -247,7 +247,8 @@ def main():
     except ImportError: print("lab_check: the playwright package is missing: pip install 'playwright>=1.40'"); sys.exit(2)
 
     nbs = sorted(p for p in (REPO/'nbs').glob('*.ipynb')
-                 if not args.only or any(fnmatch.fnmatch(p.name, g) or fnmatch.fnmatch(p.stem, g) for g in args.only))
+                 if not args.only or any(fnmatch.fnmatch(p.name, Path(g).name) or fnmatch.fnmatch(p.stem, Path(g).name) for g in args.only))
+    if not nbs: print(f"lab_check: no notebook in nbs/ matches --only {args.only}"); sys.exit(2)   # checking nothing is no pass
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     status_before, nb_before = git_status(), digests(nbs)
     token, port = secrets.token_hex(16), free_port()
