@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Docs render check without Quarto (issue 6, "Docs").
+"""Docs render check without Quarto: the same notebook processing as `nbdev_docs`, each page rendered and opened.
 
 `nbdev_proc_nbs` (nbdev 2.4.14) first calls `_ensure_quarto()`, which downloads Quarto when it is missing; this
 script runs the same steps as `nbdev.quarto._pre_docs` without that download:

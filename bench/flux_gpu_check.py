@@ -1,6 +1,6 @@
 """Measured GPU memory and step time of Stage-2 training on the real-size FLUX.1-Fill-dev (random weights), to set
 beside the estimates of bench/flux_memory.py. Needs one CUDA GPU with >= 40 GB for the bf16 part; no weights, no
-network. NOT RUN in the session that wrote it (no GPU was lent); a later session with a GPU runs it in one call:
+network. Not yet run on a GPU (its figures are not in the docs); with one CUDA GPU it runs in one call:
 
     python bench/flux_gpu_check.py                 # both configurations, ~5 min on an H100/H200
     python bench/flux_gpu_check.py --only nf4      # or --only bf16

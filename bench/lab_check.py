@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Run every notebook with Run All in JupyterLab, in a real browser (issue 15).
+"""Run every notebook with Run All in JupyterLab, in a real browser, as a user would.
 
 Starts JupyterLab on 127.0.0.1 (a free port, a random token, a scratch settings folder with autosave off so the
 notebooks on disk are never rewritten), drives Debian's Chromium through Playwright (the Python package, launched
