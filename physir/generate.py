@@ -81,18 +81,13 @@ _METHOD_FOR_KIND = {v: k for k, v in _KIND_FOR_METHOD.items()}
 class CheckpointKindError(training.CheckpointError):
     "A checkpoint path that is missing, unrecognised, or of another kind than the method needs."
 
-# the kind comes from `physir.training.checkpoint_kind` (recorded `kind`, or the config keys of older folders);
-# a Stage-1 folder's config.json also records which network it holds: its `method`
-def _stage1_method(path:Path)->str|None:
-    "'fusion' or 'direct' for a Stage-1 net folder (config.json records the method; none recorded: fusion), else None."
-    if not (training.checkpoint_kind(path) == 'decomposition' and (path/'config.json').is_file() and (path/'model.safetensors').is_file()):
-        return None
-    try: cfg = json.loads((path/'config.json').read_text())
-    except Exception: return None
-    return cfg.get('method', 'fusion') if isinstance(cfg, dict) else None
+# the kind comes from `physir.training.checkpoint_kind` (recorded `kind`, or the config keys of older folders)
+def _is_stage1(path:Path, kind:str)->bool:
+    "A Stage-1 net folder (config.json + model.safetensors) of checkpoint kind `kind`: 'decomposition' or 'direct'."
+    return training.checkpoint_kind(path) == kind and (path/'config.json').is_file() and (path/'model.safetensors').is_file()
 
-def _is_decomposition(path:Path)->bool: return _stage1_method(path) == 'fusion'
-def _is_direct(path:Path)->bool: return _stage1_method(path) == 'direct'
+def _is_decomposition(path:Path)->bool: return _is_stage1(path, 'decomposition')
+def _is_direct(path:Path)->bool: return _is_stage1(path, 'direct')
 
 def _is_lgt(path:Path)->bool:
     return training.checkpoint_kind(path) == 'lgt' and (path/'model.safetensors').is_file()

@@ -149,6 +149,7 @@ class DirectLoss(nn.Module):
 
 # %% ../nbs/06_train_decomposition.ipynb #71307583
 _MODEL_KEYS = ('method', 'backbone', 'num_material_classes', 'context_channels')
+_CHECKPOINT_KIND = {'fusion': 'decomposition', 'direct': 'direct'}   # physir.training.CHECKPOINT_KINDS of each method
 
 class DecompositionTrainer:
     "Stage 1 training state: accelerator, data, pseudo-labels, network, loss, optimizer, schedule, counters."
@@ -361,7 +362,7 @@ def save(self:DecompositionTrainer, name:str='last')->Path:
     acc.wait_for_everyone()
     if acc.is_main_process:
         save_checkpoint(path, {'model': self.model}, optimizer=self.optimizer, scheduler=self.scheduler, state=self.state_dict(),
-                        kind='decomposition', files={'config.json': json.dumps(self.model.config, indent=2)})
+                        kind=_CHECKPOINT_KIND[self.cfg.method], files={'config.json': json.dumps(self.model.config, indent=2)})
     acc.wait_for_everyone()
     return path
 
@@ -376,7 +377,8 @@ def resume(self:DecompositionTrainer, path)->dict:
     for k in _MODEL_KEYS:
         if k in theirs and theirs[k] != getattr(self.cfg, k):
             raise ConfigError(f"resume={str(path)!r}: the checkpoint was trained with {k}={theirs[k]!r}, the config says {getattr(self.cfg, k)!r}")
-    state = load_checkpoint(path, {'model': self.model}, optimizer=self.optimizer, scheduler=self.scheduler, kind='decomposition')
+    state = load_checkpoint(path, {'model': self.model}, optimizer=self.optimizer, scheduler=self.scheduler,
+                            kind=_CHECKPOINT_KIND[self.cfg.method])
     self.step, self.epoch, self.batch_in_epoch = state['step'], state['epoch'], state['batch_in_epoch']
     self.best_val_fusion = state['best_val_fusion'] if state.get('best_val_fusion') is not None else math.inf
     self.guard.skipped, self.last_val, self.times = state['nonfinite_skipped'], state.get('last_val', {}), dict(state['times'])

@@ -162,7 +162,8 @@ def checkpoint_kind(path)->str|None:
         model = (state.get('config') or {}).get('model') if isinstance(state.get('config'), dict) else None
         if isinstance(model, dict) and 'style_dim' in model: return 'lgt'
         if isinstance(state.get('model_config'), dict) and 'resnet_config' in state['model_config']: return 'decomposition'
-    if isinstance(config, dict) and 'resnet_config' in config: return 'decomposition'
+    if isinstance(config, dict) and 'resnet_config' in config:   # a Stage-1 net's config.json names its method
+        return 'direct' if config.get('method') == 'direct' else 'decomposition'
     return None
 
 def expect_kind(path, kind:str)->Path:
