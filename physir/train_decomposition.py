@@ -20,7 +20,7 @@ from fastcore.basics import patch
 from fastcore.script import call_parse, Param
 from .core import seed_everything, load_config, resolve_config, config_to_dict, ConfigError, show_grid, atomic_write, cli_errors
 from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value, run_progress
-from .training import checkpoint_folder, clean_checkpoint_folder
+from .training import checkpoint_folder, claim_checkpoint_dir
 from .data import PairedThermalDataset, collate_pairs, split_dataset, train_val_datasets, check_data_config
 from .decomposition import DecompositionNet, DirectIRNet, DirectOutput, BACKBONES, STAGE1_METHODS
 from .pseudo_labels import PseudoLabeler
@@ -150,13 +150,14 @@ class DirectLoss(nn.Module):
 # %% ../nbs/06_train_decomposition.ipynb #71307583
 _MODEL_KEYS = ('method', 'backbone', 'num_material_classes', 'context_channels')
 _CHECKPOINT_KIND = {'fusion': 'decomposition', 'direct': 'direct'}   # physir.training.CHECKPOINT_KINDS of each method
+_CHECKPOINT_NAMES = ('last', 'best_model')                          # the folders a run writes into checkpoint_dir
 
 class DecompositionTrainer:
     "Stage 1 training state: accelerator, data, pseudo-labels, network, loss, optimizer, schedule, counters."
     def __init__(self, cfg:DecompTrainConfig, accelerator=None):
         self.cfg = cfg
         self.accelerator = acc = accelerator or make_accelerator(cfg.mixed_precision, cpu=cfg.cpu)
-        self._claim_checkpoint_dir()
+        claim_checkpoint_dir(cfg.checkpoint_dir, acc, cfg.resume, cfg.overwrite, _CHECKPOINT_NAMES)   # another run's: refused
         self.train_ds, self.val_ds = train_val_datasets(cfg.train_data, cfg.val_data, cfg.image_size, cfg.augment, cfg.format,
                                                         cfg.ir_mapping, cfg.fit, cfg.data_options)   # val: the train split's IR mapping
         acc.print('\n'.join(f"data: {ds.describe()}" for ds in (self.train_ds, self.val_ds) if ds is not None))
@@ -249,25 +250,6 @@ class DecompositionTrainer:
         "Share of the training step time spent outside the model (batch loading + pseudo-labels)."
         t = self.times; total = t['data'] + t['labels'] + t['model']
         return (t['data'] + t['labels']) / total if total > 0 else 0.
-
-# %% ../nbs/06_train_decomposition.ipynb #e7c10001
-_CHECKPOINT_NAMES = ('last', 'best_model')
-
-@patch
-def _claim_checkpoint_dir(self:DecompositionTrainer):
-    "Tidy `checkpoint_dir` after a killed save; refuse to let a fresh run replace another run's checkpoints unless `overwrite`."
-    cfg, acc, ckdir = self.cfg, self.accelerator, Path(self.cfg.checkpoint_dir)
-    if acc.is_main_process: clean_checkpoint_folder(ckdir)
-    acc.wait_for_everyone()
-    if cfg.resume: return
-    held = [n for n in _CHECKPOINT_NAMES if (ckdir/n/'state.json').is_file()]
-    if held and not cfg.overwrite:
-        raise ConfigError(f"checkpoint_dir {ckdir} already holds checkpoints of another run ({', '.join(held)}); "
-                          f"pass --overwrite to replace them, or --resume latest to continue that run")
-    acc.wait_for_everyone()
-    if held and acc.is_main_process:
-        import shutil
-        for n in held: shutil.rmtree(ckdir/n)   # `overwrite`: this run's best_model must not be compared with the old one
 
 # %% ../nbs/06_train_decomposition.ipynb #88409914
 @patch

@@ -18,7 +18,7 @@ from fastcore.script import call_parse
 from tqdm.auto import tqdm
 from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, seed_everything, cli_errors
 from .training import save_checkpoint, load_checkpoint, latest_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value, run_progress
-from .training import checkpoint_folder, clean_checkpoint_folder, expect_kind
+from .training import checkpoint_folder, claim_checkpoint_dir, expect_kind
 from .latents import LatentDataset
 from .lgt_unet import LGTUNet
 from .energies import free_energy
@@ -241,20 +241,6 @@ def _dataset_tensors(ds)->tuple[torch.Tensor, torch.Tensor]:
     items = [ds[i] for i in range(len(ds))]
     return torch.stack([x for x, _ in items]).float(), torch.as_tensor([int(s) for _, s in items])
 
-def _claim_checkpoint_dir(ckdir:Path, tc, accelerator):
-    "Tidy `ckdir` after a killed save; refuse to let a fresh run replace another run's `epoch_*` checkpoints unless `overwrite`."
-    if accelerator.is_main_process: clean_checkpoint_folder(ckdir)
-    accelerator.wait_for_everyone()
-    if tc.resume: return
-    held = sorted(p.name for p in ckdir.glob('epoch_*') if (p/'state.json').is_file())
-    if held and not tc.overwrite:
-        raise ConfigError(f"checkpoint_dir {ckdir} already holds checkpoints of another run ({', '.join(held[:3])}"
-                          f"{', …' if len(held) > 3 else ''}); pass --overwrite to replace them, or --resume latest to continue that run")
-    accelerator.wait_for_everyone()
-    if held and accelerator.is_main_process:
-        import shutil
-        for n in held: shutil.rmtree(ckdir/n)   # `overwrite`: 'latest' must not find the old run's epochs later
-
 # %% ../nbs/12_train_lgt.ipynb #ca1e7582
 def train_lgt(cfg:LGTConfig,
               dataset=None,                # a `LatentDataset` (or any dataset of (latent, style id)); None = load cfg.data
@@ -293,7 +279,7 @@ def train_lgt(cfg:LGTConfig,
     raw = accelerator.unwrap_model(model)
 
     ckdir = Path(tc.checkpoint_dir)
-    _claim_checkpoint_dir(ckdir, tc, accelerator)
+    claim_checkpoint_dir(ckdir, accelerator, tc.resume, tc.overwrite, ('epoch_*',))   # another run's epochs: refused
     resume_from = _resolve_resume(tc.resume, ckdir)
     if resume_from is not None:
         state = load_checkpoint(resume_from, {'model': raw}, optimizer, scheduler, kind='lgt')

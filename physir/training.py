@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['CHECKPOINT_KINDS', 'capture_rng_state', 'restore_rng_state', 'atomic_folder', 'checkpoint_folder',
-           'clean_checkpoint_folder', 'save_checkpoint', 'CheckpointError', 'checkpoint_kind', 'expect_kind',
-           'latest_checkpoint', 'load_tensors_file', 'verify_checkpoint_files', 'load_checkpoint', 'TrainLogger',
-           'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value']
+           'clean_checkpoint_folder', 'claim_checkpoint_dir', 'save_checkpoint', 'CheckpointError', 'checkpoint_kind',
+           'expect_kind', 'latest_checkpoint', 'load_tensors_file', 'verify_checkpoint_files', 'load_checkpoint',
+           'TrainLogger', 'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
 import json, os, re, random, shutil, tempfile, time, math, csv, contextlib, zipfile
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from safetensors import safe_open
 from safetensors.torch import save_model, load_model
-from .core import atomic_write, _umask, UserError
+from .core import atomic_write, _umask, UserError, ConfigError
 
 # %% ../nbs/05a_training.ipynb #ee52ec90
 def capture_rng_state()->dict:
@@ -98,6 +98,23 @@ def clean_checkpoint_folder(folder)->list[str]:
             if pid.isdigit() and (int(pid) == os.getpid() or _pid_alive(int(pid))): continue   # a save in progress
             shutil.rmtree(p, ignore_errors=True); done.append(f'deleted {p.name}')
     return done
+
+# %% ../nbs/05a_training.ipynb #c1a1m0000001
+def claim_checkpoint_dir(ckdir, accelerator, resume, overwrite:bool,
+                         names=('*',)):  # globs of this trainer's checkpoint folders (those holding a state.json count)
+    "Tidy `ckdir` after a killed save; a fresh run (no `resume`) refuses to replace another run's checkpoints unless `overwrite`, which deletes them first. Returns what it deleted."
+    ckdir = Path(ckdir)
+    if accelerator.is_main_process: clean_checkpoint_folder(ckdir)
+    accelerator.wait_for_everyone()
+    if resume: return []
+    held = [p.name for g in names for p in sorted(ckdir.glob(g)) if (p/'state.json').is_file()]
+    if held and not overwrite:
+        raise ConfigError(f"checkpoint_dir {ckdir} already holds checkpoints of another run ({', '.join(held[:3])}"
+                          f"{', …' if len(held) > 3 else ''}); pass --overwrite to replace them, or --resume latest to continue that run")
+    accelerator.wait_for_everyone()
+    if held and accelerator.is_main_process:
+        for n in held: shutil.rmtree(ckdir/n)   # the new run's best/latest must not be compared with, or found among, the old ones
+    return held
 
 # %% ../nbs/05a_training.ipynb #bab6de07
 CHECKPOINT_KINDS = ('decomposition', 'direct', 'flux_adapter', 'lgt')
