@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
-from PIL import Image
+from PIL import Image, ImageOps
 
 # %% ../nbs/00_core.ipynb #0475f47e
 def seed_everything(seed:int=0):
@@ -86,23 +86,27 @@ def cli_errors(func):
 # %% ../nbs/00_core.ipynb #2ef14d66
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp')
 
-def _open_image(path)->Image.Image:
+def _open_image(path, exif:bool=False)->Image.Image:
+    "Open and decode an image, naming the file on failure; `exif`: turned upright by its EXIF orientation tag."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no such image file")
     if path.stat().st_size == 0: raise DataError(f"{path}: the file is empty (0 bytes)")
     try:
         img = Image.open(path); img.load()
+        return ImageOps.exif_transpose(img) if exif else img
     except Exception as e: raise DataError(f"{path}: not a readable image ({type(e).__name__}: {e})") from e
-    return img
 
-def load_image(path)->torch.Tensor:
-    "Load an RGB, RGBA, gray or palette image as float32 `[3,H,W]` in [0,1] (alpha dropped, gray repeated)."
-    img = _open_image(path)
+def _rgb_tensor(img:Image.Image)->torch.Tensor:
+    "An opened RGB, RGBA, gray, palette or 16-bit gray image as float32 `[3,H,W]` in [0,1]."
     if img.mode in ('I;16', 'I;16B', 'I;16L', 'I'):  # 16-bit gray used as a visible image
         arr = np.asarray(img, dtype=np.float32) / 65535.0
         return torch.from_numpy(np.clip(arr, 0, 1))[None].repeat(3, 1, 1)
     arr = np.asarray(img.convert('RGB'), dtype=np.float32) / 255.0
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+
+def load_image(path)->torch.Tensor:
+    "Load an RGB, RGBA, gray or palette image as float32 `[3,H,W]` in [0,1] (alpha dropped, gray repeated)."
+    return _rgb_tensor(_open_image(path))
 
 # %% ../nbs/00_core.ipynb #82eada95
 def _infrared_array(img:Image.Image, path)->np.ndarray:

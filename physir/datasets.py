@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Callable
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 from fastcore.script import call_parse, Param
-from .core import IMAGE_EXTS, DataError, cli_errors
+from .core import IMAGE_EXTS, DataError, cli_errors, parse_key_values, _open_image, _rgb_tensor
 from .data import DatasetLayoutError, DatasetValidationError, GT_KEYS, GT_OPTIONAL_KEYS, scan_pairs, _resize, _gt_map
 
 # %% ../nbs/02a_datasets.ipynb #3578ff1d
@@ -83,13 +83,7 @@ def parse_ir_mapping(spec)->IRMapping:
 # %% ../nbs/02a_datasets.ipynb #7080a076
 def _open(path)->Image.Image:
     "Open an image with its EXIF orientation applied (the same for RGB and IR), naming the file on failure."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such image file")
-    if path.stat().st_size == 0: raise DataError(f"{path}: the file is empty (0 bytes)")
-    try:
-        img = Image.open(path); img.load()
-        return ImageOps.exif_transpose(img)
-    except Exception as e: raise DataError(f"{path}: not a readable image ({type(e).__name__}: {e})") from e
+    return _open_image(path, exif=True)
 
 def _check_finite(arr:np.ndarray, path):
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
@@ -123,14 +117,10 @@ def read_infrared_raw(path)->tuple:
 def read_rgb(path)->torch.Tensor:
     "An RGB image as float32 [3,H,W] in [0,1], EXIF orientation applied (alpha dropped, grey repeated, 16-bit scaled)."
     img = _open(path)
-    if img.mode in ('I;16', 'I;16B', 'I;16L', 'I'):
-        arr = np.clip(np.asarray(img, dtype=np.float32) / 65535.0, 0, 1)
-        return torch.from_numpy(arr)[None].repeat(3, 1, 1)
     if img.mode == 'F':
         arr = np.asarray(img, dtype=np.float32); _check_finite(arr, path)
         return torch.from_numpy(np.clip(arr, 0, 1))[None].repeat(3, 1, 1)
-    arr = np.asarray(img.convert('RGB'), dtype=np.float32) / 255.0
-    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+    return _rgb_tensor(img)                                    # as physir.core.load_image
 
 # %% ../nbs/02a_datasets.ipynb #a3f78bea
 _CLIP_REPORTED = set()   # mappings whose clipping was reported (once per process: a dataset clips on many files)
@@ -637,12 +627,8 @@ def dataset_summary(records, ir_mapping=None, max_files:int=16)->str:
             f"ir_mapping {m}: {m.describe()} -> {min(out_lo):.3f}..{max(out_hi):.3f}")
 
 def _parse_options(pairs)->dict:
-    "KEY=VALUE strings -> dict (values converted by `coerce_option`)."
-    out = {}
-    for kv in pairs or []:
-        if '=' not in kv: raise ValueError(f"option {kv!r}: expected KEY=VALUE")
-        k, v = kv.split('=', 1); out[k] = coerce_option(v)
-    return out
+    "KEY=VALUE strings -> dict (the kit's one KEY=VALUE parser, `physir.core.parse_key_values`; values by `coerce_option`)."
+    return {k: coerce_option(v) for k, v in parse_key_values(pairs).items()}
 
 @call_parse
 @cli_errors
