@@ -24,6 +24,7 @@ from .core import cli_errors
 import torch.nn.functional as F
 from .decomposition import DecompositionOutput
 from .pseudo_labels import luminance
+from .datasets import find_pairs, fit_ir_mapping, load_pair, read_radiometric
 
 # %% ../nbs/14_metrics.ipynb #b4a1da11
 def _as_images(x, name:str)->torch.Tensor:
@@ -500,8 +501,6 @@ def _unreadable(path, e:Exception)->dict:
 # %% ../nbs/14_metrics.ipynb #76143fb8
 def _read_radiometric_temperature(path:Path)->torch.Tensor:
     "Temperature (K) of a FLIR radiometric JPEG, through `physir.datasets.read_radiometric`."
-    try: from physir.datasets import read_radiometric
-    except ImportError as e: raise ValueError(f"{path}: reading a radiometric file needs physir.datasets ({_first_line(e)})") from e
     try: data = read_radiometric(path)
     except Exception as e: raise ValueError(f"{path}: not a readable radiometric file ({_first_line(e)})") from e
     return torch.as_tensor(np.asarray(data['temperature_K'], dtype=np.float32))
@@ -541,8 +540,6 @@ def _folder_ir_loading(normalize:str|None)->str:
 
 def _dataset_references(root, format:str, split:str='val', ir_mapping:str|None=None)->dict:
     "Reference entries {name: record} of a public dataset layout, read in place by `physir.datasets` (`find_pairs`, `load_pair`)."
-    try: from physir.datasets import find_pairs, fit_ir_mapping
-    except ImportError as e: raise ValueError(f"format={format!r}: reading dataset layouts needs physir.datasets ({_first_line(e)})") from e
     records = find_pairs(root, format=format, split=split)
     mapping = fit_ir_mapping(records, ir_mapping)                  # 'dataset:' mappings are fitted on these records
     entries, ambiguous, dup = {}, [], set()
@@ -555,7 +552,6 @@ def _dataset_references(root, format:str, split:str='val', ir_mapping:str|None=N
 def _read_reference(entry:dict, normalize, problems:dict)->dict|None:
     "The reference IR `[1,H,W]`, and `temperature` (K) and `rgb` where known, of one entry; problems are recorded by file, and an unusable IR gives None."
     if 'record' in entry:                                          # a dataset layout: physir.datasets reads it
-        from physir.datasets import load_pair
         try: item = load_pair(entry['record'], ir_mapping=entry['ir_mapping'])
         except Exception as e: problems['unreadable'].append(_unreadable(entry['infrared'], e)); return None
         loaded = {k: item[k] for k in ('infrared', 'temperature', 'rgb') if item.get(k) is not None}
