@@ -39,7 +39,7 @@ import torch
 from torch.utils.data import DataLoader
 from fastcore.script import call_parse
 from physir.data import write_synthetic_dataset, PairedThermalDataset
-from physir.metrics import evaluate_decomposition, evaluate_luminance_baseline, luminance_decomposition, psnr_per_image, ssim_per_image, spearman_rho, trivial_baselines
+from physir.metrics import evaluate_decomposition, evaluate_luminance_baseline, luminance_decomposition, psnr_per_image, spearman_rho, score_with_baselines
 from physir.train_decomposition import DecompTrainConfig, DecompositionTrainer
 
 FLOORS = dict(rho=0.85, nmi=0.40, fusion_psnr=24.0)
@@ -81,23 +81,14 @@ def pooled_rho(intensity_of, loader)->float:
         pred.append(intensity_of(batch['rgb']).float().flatten()); truth.append(batch['temperature'].flatten())
     return spearman_rho(torch.cat(pred), torch.cat(truth))
 
-def _rho(pred, truth)->float:
-    r = spearman_rho(pred.flatten().float(), truth.flatten().float())
-    return 0.0 if r != r else r                          # a constant image orders nothing
-
 @torch.no_grad()
 def ir_estimate_scores(estimators:dict, loader, train_mean_ir:float)->dict:
-    "Mean per-image PSNR/SSIM vs the IR image and ρ vs the IR image and vs true T, for each `rgb -> IR estimate` and each trivial baseline."
-    sums = {}
+    "Mean per-image PSNR/SSIM vs the IR image and ρ vs the IR image and vs true T, for each `rgb -> IR estimate` and each trivial baseline, all scored by `physir.metrics.score_with_baselines`."
+    rgbs, refs, temperatures, preds = [], [], [], {name: [] for name in estimators}
     for batch in loader:
-        rgb, ir, T = batch['rgb'], batch['infrared'], batch['temperature']
-        preds = dict(trivial_baselines(rgb, train_mean_ir))
-        preds.update({name: f(rgb).float() for name, f in estimators.items()})
-        for name, pred in preds.items():
-            s = sums.setdefault(name, dict(psnr=[], ssim=[], rho_ir=[], rho_T=[]))
-            s['psnr'] += psnr_per_image(pred, ir).tolist(); s['ssim'] += ssim_per_image(pred, ir).tolist()
-            s['rho_ir'] += [_rho(p, t) for p, t in zip(pred, ir)]; s['rho_T'] += [_rho(p, t) for p, t in zip(pred, T)]
-    return {name: {k: sum(v) / len(v) for k, v in s.items()} for name, s in sums.items()}
+        rgbs += list(batch['rgb']); refs += list(batch['infrared']); temperatures += list(batch['temperature'])
+        for name, f in estimators.items(): preds[name] += list(f(batch['rgb']).float())
+    return score_with_baselines(preds, refs, rgbs, train_mean_ir, temperatures=temperatures, verbose=False)
 
 def _fmt(v, digits=3): return '   n/a' if v is None else f"{v:6.{digits}f}"
 
@@ -197,9 +188,9 @@ def main(budget_s:float=300,         # training budget in seconds (checked betwe
                   fusion='Stage 1 fusion (trained)', direct='direct baseline (trained)')
     for name in ('constant', 'grey', 'inverted_grey', 'fusion', 'direct'):
         s = ir_scores[name]
-        print(f"{labels[name]:<28} {s['psnr']:>8.2f} {s['ssim']:>7.3f} {s['rho_ir']:>8.3f} {s['rho_T']:>7.3f}")
+        print(f"{labels[name]:<28} {s['psnr']:>8.2f} {s['ssim']:>7.3f} {s['rho_ir']:>8.3f} {s['rho_temperature']:>7.3f}")
     f, d = ir_scores['fusion'], ir_scores['direct']
     print(f"fusion - direct: psnr {f['psnr'] - d['psnr']:+.2f} dB, ssim {f['ssim'] - d['ssim']:+.3f}, "
-          f"rho(IR) {f['rho_ir'] - d['rho_ir']:+.3f}, rho(T) {f['rho_T'] - d['rho_T']:+.3f}  (reported, no floor)")
+          f"rho(IR) {f['rho_ir'] - d['rho_ir']:+.3f}, rho(T) {f['rho_temperature'] - d['rho_temperature']:+.3f}  (reported, no floor)")
     if not workdir: shutil.rmtree(work, ignore_errors=True)
     raise SystemExit(0 if all(ok for _, ok in checks) else 1)

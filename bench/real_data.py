@@ -34,7 +34,7 @@ from fastcore.script import call_parse
 from physir.core import save_image
 from physir.data import write_synthetic_dataset
 from physir.datasets import find_pairs, load_pair, read_radiometric
-from physir.metrics import psnr_per_image, ssim_per_image, spearman_rho, trivial_baselines
+from physir.metrics import image_rho, score_with_baselines
 from physir.pseudo_labels import luminance
 from physir.generate import IRGenerator, FusionBackend, DirectBackend, working_size, resize_to, physir_generate
 from physir.train_decomposition import DecompTrainConfig, DecompositionTrainer
@@ -52,11 +52,6 @@ def ir_as_stored(temperature:torch.Tensor)->torch.Tensor:
     "The IR image a camera would store: T over the scene's own span, quantised to 8 bits."
     lo, hi = temperature.min(), temperature.max()
     return ((temperature - lo) / (hi - lo).clamp_min(1e-6) * 255).round() / 255
-
-def rho(pred:torch.Tensor, truth:torch.Tensor)->float:
-    "Per-image Spearman ρ; a constant prediction orders nothing (0)."
-    r = spearman_rho(pred.flatten().float(), truth.flatten().float())
-    return 0.0 if r != r else r
 
 def _mean(v): return float(np.mean(v)) if len(v) else float('nan')
 
@@ -96,32 +91,24 @@ def part_a(real:Path, net, short_side:int)->dict:
         try: item = radiometric_item(path)
         except Exception as e: print(f"  skipping {path.name}: {type(e).__name__}: {e}"); continue
         T = item['temperature']
-        ir_only.append(rho(ir_as_stored(T), T))
+        ir_only.append(image_rho(ir_as_stored(T), T))
         if item['rgb'] is None: continue
         rgb = item['rgb'][None]; h, w = rgb.shape[-2:]
         out = net(resize_to(rgb, working_size(h, w, short_side=short_side)))
         lum = luminance(rgb)[0]
         rows.append(dict(name=item['name'], size=f"{w}x{h}", span=f"{T.min():.1f}-{T.max():.1f} K",
-                         intensity=rho(resize_to(out.intensity, (h, w))[0], T), fusion=rho(resize_to(out.fusion, (h, w))[0], T),
-                         luminance=rho(lum, T), inverted=rho(1 - lum, T), ir=ir_only[-1]))
+                         intensity=image_rho(resize_to(out.intensity, (h, w))[0], T), fusion=image_rho(resize_to(out.fusion, (h, w))[0], T),
+                         luminance=image_rho(lum, T), inverted=image_rho(1 - lum, T), ir=ir_only[-1]))
     return dict(rows=rows, ir_all=ir_only)
 
 # --- (b) ---
 @torch.no_grad()
 def score_holdout(pairs, generators:dict, train_mean_ir:float)->dict:
-    "Per-image PSNR/SSIM/ρ against the real IR at its own size for each generator and each trivial baseline."
-    scores = {}
-    for record in pairs:
-        sample = load_pair(record)
-        rgb, ir = sample['rgb'], sample['infrared']
-        preds = dict(trivial_baselines(rgb, train_mean_ir))
-        for name, gen in generators.items(): preds[name] = gen(rgb)
-        for name, pred in preds.items():
-            s = scores.setdefault(name, dict(psnr=[], ssim=[], rho=[]))
-            s['psnr'] += psnr_per_image(pred[None], ir[None]).tolist()
-            s['ssim'] += ssim_per_image(pred[None], ir[None]).tolist()
-            s['rho'].append(rho(pred, ir))
-    return {name: {k: _mean(v) for k, v in s.items()} for name, s in scores.items()}
+    "Per-image PSNR/SSIM/ρ against the real IR at its own size for each generator and each trivial baseline (`physir.metrics.score_with_baselines`)."
+    samples = [load_pair(record) for record in pairs]
+    rgbs, refs = [s['rgb'] for s in samples], [s['infrared'] for s in samples]
+    preds = {name: [gen(rgb) for rgb in rgbs] for name, gen in generators.items()}
+    return score_with_baselines(preds, refs, rgbs, train_mean_ir, verbose=False)
 
 # --- (c) ---
 def time_generate(method:str, checkpoint:Path, inputs:Path, out:Path)->tuple[float, float]:
@@ -135,7 +122,7 @@ def time_generate(method:str, checkpoint:Path, inputs:Path, out:Path)->tuple[flo
     if status != 0: raise RuntimeError(f"physir_generate --method {method} exited with {status}")
     return cpu / n, wall / n
 
-def _fmt_row(name, s): return f"  {name:<26} {s['psnr']:>8.2f} {s['ssim']:>7.3f} {s['rho']:>7.3f}"
+def _fmt_row(name, s): return f"  {name:<26} {s['psnr']:>8.2f} {s['ssim']:>7.3f} {s['rho_ir']:>7.3f}"
 
 @call_parse
 def main(root:str=None,                # the real data (default: ../shared/real beside the repository)
@@ -217,10 +204,10 @@ def main(root:str=None,                # the real data (default: ../shared/real 
                          'fusion': 'Stage 1 fusion (trained)', 'direct': 'direct baseline (trained)'}[name]
                 print(_fmt_row(label, scores[name]))
             print(f"  fusion − direct: psnr {scores['fusion']['psnr'] - scores['direct']['psnr']:+.2f} dB, "
-                  f"ssim {scores['fusion']['ssim'] - scores['direct']['ssim']:+.3f}, ρ {scores['fusion']['rho'] - scores['direct']['rho']:+.3f}")
+                  f"ssim {scores['fusion']['ssim'] - scores['direct']['ssim']:+.3f}, ρ {scores['fusion']['rho_ir'] - scores['direct']['rho_ir']:+.3f}")
             for method in ('fusion', 'direct'):
                 for base in FLOOR_BASELINES:
-                    for metric in ('psnr', 'rho'):
+                    for metric in ('psnr', 'rho_ir'):
                         ok = scores[method][metric] > scores[base][metric]
                         if not ok: failed.append(f"{method} {metric} > {base}")
                         print(f"  [{'PASS' if ok else 'FAIL'}] {method} {metric} > {base} "

@@ -27,7 +27,7 @@ from .latents import PixelCodec
 from .train_lgt import LGTConfig, train_lgt
 from .generate import IRGenerator
 import torch.nn.functional as F
-from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_per_image, ssim_per_image, spearman_rho, trivial_baselines
+from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_per_image, ssim_per_image, image_rho, trivial_baselines
 
 # %% ../nbs/17_demo.ipynb #103248d3
 @dataclasses.dataclass
@@ -286,7 +286,7 @@ def ir_scores(name:str, pred:torch.Tensor, dataset)->dict:
     "Mean per-image PSNR/SSIM against the IR and Spearman ρ against the true temperature (0 for a constant image)."
     ir = torch.stack([dataset[i]['infrared'] for i in range(len(dataset))])
     temp = torch.stack([dataset[i]['temperature'] for i in range(len(dataset))])
-    rho = float(np.mean([np.nan_to_num(spearman_rho(p, t)) for p, t in zip(pred, temp)]))   # a flat image orders nothing: 0
+    rho = float(np.mean([image_rho(p, t) for p, t in zip(pred, temp)]))   # physir.metrics: a flat image orders nothing, 0
     return {'method': name, 'PSNR vs IR (dB)': psnr_per_image(pred, ir).mean().item(),
             'SSIM vs IR': ssim_per_image(pred, ir).mean().item(), 'ρ(IR, T)': rho}
 
