@@ -203,13 +203,18 @@ def _unreadable(f:Path, e:Exception)->CheckpointError:
     return CheckpointError(f"{f}: cannot be read ({type(e).__name__}: {first}); the file is truncated or corrupt "
                            f"(an interrupted copy?): use another checkpoint")
 
+def _check_complete(f:Path):
+    "A `CheckpointError` naming weights file `f` unless it is complete (a truncated or corrupt file fails here, cheaply)."
+    try:
+        if f.suffix == '.safetensors':
+            with safe_open(str(f), framework='pt') as h: h.keys()   # the header, checked against the file size
+        elif f.suffix == '.pt': zipfile.ZipFile(f).close()           # torch.save's zip: its directory sits at the end
+    except Exception as e: raise _unreadable(f, e) from None
+
 def load_tensors_file(f, model:nn.Module|None=None, strict:bool=True, device:str='cpu'):
     "Load safetensors file `f` into `model` (or return its tensors); a truncated/corrupt file raises a `CheckpointError` naming it."
     from safetensors.torch import load_file
-    f = Path(f)
-    try:   # opening parses the header and checks it against the file size: truncation shows here
-        with safe_open(str(f), framework='pt') as h: h.keys()
-    except Exception as e: raise _unreadable(f, e) from None
+    f = Path(f); _check_complete(f)
     if model is None: return load_file(str(f), device=device)
     try: return load_model(model, str(f), strict=strict)
     except RuntimeError as e: raise CheckpointError(f"{f}: its weights do not fit the model ({str(e).strip().splitlines()[0]})") from None
@@ -217,12 +222,7 @@ def load_tensors_file(f, model:nn.Module|None=None, strict:bool=True, device:str
 def verify_checkpoint_files(folder)->Path:
     "Check every weights file under `folder` (`*.safetensors`, `*.pt`) is complete; a `CheckpointError` names the first that is not."
     folder = Path(folder)
-    for f in sorted(folder.rglob('*')):
-        try:
-            if f.suffix == '.safetensors':
-                with safe_open(str(f), framework='pt') as h: h.keys()   # the header, checked against the file size
-            elif f.suffix == '.pt': zipfile.ZipFile(f).close()           # torch.save's zip: its directory sits at the end
-        except Exception as e: raise _unreadable(f, e) from None
+    for f in sorted(folder.rglob('*')): _check_complete(f)
     return folder
 
 def _torch_load(f:Path):
