@@ -21,7 +21,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file as load_safetensors, save as safetensors_bytes
 from fastcore.script import call_parse
 from .core import IMAGE_EXTS, load_image, load_infrared, save_image, save_infrared, atomic_write, load_config
-from .core import cli_errors, DataError, ConfigError
+from .core import cli_errors, DataError, ConfigError, atomic_folder
 from .thermal import render_scene, Camera, MATERIALS, SCENE_VERSION
 
 # %% ../nbs/02_data.ipynb #c9fe9154
@@ -361,10 +361,7 @@ def write_synthetic_dataset(root, # output folder; becomes ROOT/{train,val}/{rgb
         elif not overwrite:
             raise FileExistsError(f"{root} holds a synthetic dataset made with {manifest.get('params')}, not {params}; "
                                   "pass overwrite=True (CLI: --overwrite) to replace it, or choose another folder")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{root.name}.partial-', dir=root.parent))
-    umask = os.umask(0); os.umask(umask); os.chmod(tmp, 0o777 & ~umask)   # mkdtemp makes 0700; ROOT should be a normal folder
-    try:
+    with atomic_folder(root) as tmp:   # physir.core: a crash leaves the old ROOT (or none), never half a dataset
         jobs = [(split, i) for split, n in (('train', n_train), ('val', n_val)) for i in range(n)]
         if progress:
             from tqdm.auto import tqdm
@@ -377,13 +374,6 @@ def write_synthetic_dataset(root, # output folder; becomes ROOT/{train,val}/{rgb
         manifest = dict(format='physir-synthetic', version=1, params=params, generator='physir.thermal.render_scene',
                         names='{split}_{index:05d}', camera=asdict(Camera()), materials=[[m.name, m.emissivity] for m in MATERIALS])
         with atomic_write(tmp / MANIFEST_NAME, 'w') as f: json.dump(manifest, f, indent=1)
-        if root.exists():   # an empty folder, or a synthetic dataset being overwritten: move it aside, swap, delete
-            old = Path(tempfile.mkdtemp(prefix=f'.{root.name}.old-', dir=root.parent)); old.rmdir()
-            os.replace(root, old); os.replace(tmp, root); shutil.rmtree(old, ignore_errors=True)
-        else: os.replace(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return root
 
 # %% ../nbs/02_data.ipynb #7c657e0f

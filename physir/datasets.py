@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 from fastcore.script import call_parse, Param
-from .core import IMAGE_EXTS, DataError, cli_errors, parse_key_values, _open_image, _rgb_tensor
+from .core import IMAGE_EXTS, DataError, cli_errors, parse_key_values, atomic_folder, _open_image, _rgb_tensor
 from .data import DatasetLayoutError, DatasetValidationError, GT_KEYS, GT_OPTIONAL_KEYS, scan_pairs, _resize, _gt_map
 
 # %% ../nbs/02a_datasets.ipynb #3578ff1d
@@ -588,9 +588,7 @@ def prepare_dataset(src, dest, format:str, overwrite:bool=False, strict:bool=Tru
         bad = [r.name for r in recs if r.rgb is None or r.pair_resize != 'error' or r.gt is not None]
         if bad: raise ValueError(f"{src} ({format}, {s}): {len(bad)} items the kit layout cannot hold as links (thermal-only, "
                                  f"or RGB/IR of different sizes, or ground truth): e.g. {bad[:3]}; read the dataset in place with format={format!r}")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{dest.name}.partial-', dir=dest.parent))
-    try:
+    with atomic_folder(dest) as tmp:   # physir.core: DEST appears complete, or not at all
         for s, recs in splits.items():
             for sub in ('rgb', 'infrared'): (tmp / s / sub).mkdir(parents=True)
             for r in recs:
@@ -598,12 +596,6 @@ def prepare_dataset(src, dest, format:str, overwrite:bool=False, strict:bool=Tru
                 os.symlink(Path(r.infrared).resolve(), tmp / s / 'infrared' / f'{r.name}{Path(r.infrared).suffix.lower()}')
         (tmp / 'physir_prepared.json').write_text(json.dumps(dict(source=str(src), format=format, options=options,
                                                                   counts={s: len(r) for s, r in splits.items()}), indent=1))
-        if dest.exists():
-            old = Path(tempfile.mkdtemp(prefix=f'.{dest.name}.old-', dir=dest.parent)); old.rmdir()
-            os.replace(dest, old); os.replace(tmp, dest); shutil.rmtree(old, ignore_errors=True)
-        else: os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     return {s: len(r) for s, r in splits.items()}
 
 def dataset_summary(records, ir_mapping=None, max_files:int=16)->str:

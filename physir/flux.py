@@ -30,7 +30,8 @@ from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import load_file
 from fastcore.basics import patch
 from .core import atomic_write
-from .training import load_tensors_file, atomic_folder
+from .core import atomic_folder
+from .training import load_tensors_file
 
 # %% ../nbs/07_flux.ipynb #7cd11ddb
 def fit_size(height:int, width:int, multiple:int=16)->tuple[int,int]:
@@ -741,7 +742,7 @@ def adapter_state_dict(self:DecompositionGuidedFlux)->dict:
 @patch
 def save_adapter(self:DecompositionGuidedFlux, directory)->Path:
     "Write `adapter_config.json` + `adapter.safetensors` (LoRA, adapter, encoder weights) and the LoRA in diffusers' format into `directory`, atomically."
-    with atomic_folder(directory) as tmp:   # physir.training: the one folder-level atomic write
+    with atomic_folder(directory) as tmp:   # physir.core: the one folder-level atomic write
         (tmp/'adapter.safetensors').write_bytes(save_file_bytes(self.adapter_state_dict(), {'format': 'physir-flux-adapter'}))
         (tmp/'adapter_config.json').write_text(json.dumps(self.adapter_config, indent=2))
         if self.adapter_config['lora_rank'] and not self.adapter_config['train_transformer']: self.save_diffusers_lora(tmp)

@@ -410,7 +410,7 @@ def save(self:FluxTrainer)->Path:
                  'prompt_embeds.safetensors': lambda p: save_prompt_embeds(p, model.prompt_embeds, model.pooled_prompt_embeds, cfg.prompt)}
         if self.base_dir is not None: files['base'] = lambda p: shutil.copytree(self.base_dir, p)
         save_checkpoint(final, {'trainable': self.weights}, self.optimizer, self.scheduler, self.state_dict(),
-                        kind='flux_adapter', files=files)   # one atomic folder write (physir.training.atomic_folder)
+                        kind='flux_adapter', files=files)   # one atomic folder write (physir.core.atomic_folder)
         old = sorted(p for p in Path(cfg.checkpoint_dir).glob('step_*') if p.is_dir())[:-cfg.keep_checkpoints]
         for p in old: shutil.rmtree(p, ignore_errors=True)
     acc.wait_for_everyone()
