@@ -9,7 +9,7 @@ __all__ = ['USER_ERRORS', 'IMAGE_EXTS', 'RESIZE_IMAGE_MODES', 'seed_everything',
            'resolve_config', 'config_to_dict', 'save_config']
 
 # %% ../nbs/00_core.ipynb #c0a2f074
-import os, sys, random, re, shutil, tempfile, json, dataclasses, typing, types, contextlib, functools
+import os, sys, random, re, shutil, tempfile, json, dataclasses, typing, types, contextlib, functools, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -304,11 +304,21 @@ def _check_value(key:str, value, tp):
     return value
 
 # %% ../nbs/00_core.ipynb #73eec937
+def _renamed_keys(cfg, values:dict, prefix:str='')->dict:
+    "`values` with the old names in `type(cfg).RENAMED` (old → new) replaced by the new ones, with a warning for each."
+    renamed = getattr(type(cfg), 'RENAMED', {})
+    for old in [k for k in values if k in renamed]:
+        new = renamed[old]
+        if new in values: raise ConfigError(f"config keys '{prefix}{old}' and '{prefix}{new}' are the same setting ('{old}' is its old name): give only '{prefix}{new}'")
+        warnings.warn(f"config key '{prefix}{old}' is now called '{prefix}{new}'; the old name still works", FutureWarning, stacklevel=4)
+        values = {(new if k == old else k): v for k, v in values.items()}
+    return values
+
 def _merge(cfg, values:dict, prefix:str=''):
     "Return a copy of dataclass `cfg` with `values` applied (recursing into nested dataclass fields)."
     fields = {f.name: f for f in dataclasses.fields(cfg)}
     hints = typing.get_type_hints(type(cfg))
-    changes = {}
+    changes, values = {}, _renamed_keys(cfg, values, prefix)
     for k, v in values.items():
         key = f"{prefix}{k}"
         if k not in fields:

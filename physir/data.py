@@ -22,6 +22,7 @@ from fastcore.script import call_parse
 from .core import IMAGE_EXTS, load_image, load_infrared, save_image, save_infrared, atomic_write, load_config
 from .core import cli_errors, DataError, ConfigError, atomic_folder, resize_image
 from .thermal import render_scene, Camera, MATERIALS, SCENE_VERSION
+from fastcore.basics import patch
 
 # %% ../nbs/02_data.ipynb #c9fe9154
 SPLITS = ('train', 'val')
@@ -80,6 +81,7 @@ def _check_layout(root:Path, split:str)->Path:
                                  f"{LAYOUT_HELP}")
     return split_dir
 
+# %% ../nbs/02_data.ipynb #14241dd3
 def _image_problem(path:Path)->str|None:
     "Why `path` cannot be read as an image, or None. Checks the size, the header and the data's integrity."
     try:
@@ -97,6 +99,7 @@ def _gt_problem(path:Path)->str|None:
     missing = [k for k in GT_KEYS if k not in keys]
     return f"missing keys {missing} (has {sorted(keys)})" if missing else None
 
+# %% ../nbs/02_data.ipynb #6dd06740
 def _list_by_stem(folder:Path, report:PairReport, exts=IMAGE_EXTS)->dict:
     by_stem = {}
     for p in sorted(folder.iterdir()):
@@ -107,6 +110,7 @@ def _list_by_stem(folder:Path, report:PairReport, exts=IMAGE_EXTS)->dict:
         if len(paths) > 1: report.duplicates.append((folder.name, stem, paths))
     return {s: ps[0] for s, ps in by_stem.items() if len(ps) == 1}
 
+# %% ../nbs/02_data.ipynb #7fcaa2ed
 def scan_pairs(root, split:str='train', check_files:bool=True)->PairReport:
     "Match ROOT/split/rgb and ROOT/split/infrared by stem (plus gt/ if present) and check every file can be read."
     root = Path(root); split_dir = _check_layout(root, split)
@@ -239,32 +243,38 @@ class PairedThermalDataset(Dataset):
         from physir.datasets import load_pair as _load_pair
         return self.transform(_load_pair(self.records[i], self.ir_mapping))
 
-    def frame_sizes(self)->set:
-        "The (H, W) sizes this dataset's items come out at (read from file headers): one size means any batch size works."
-        from physir.datasets import read_radiometric
-        t = self.transform
-        if not isinstance(t, JointTransform): return set()
-        if t.augment or t.fit != 'resize': return {(t.image_size, t.image_size)}
-        sizes = set()
-        for r in self.records:
-            if r.radiometric: h, w = read_radiometric(r.infrared, with_photo=False)['temperature_K'].shape
-            else:
-                with Image.open(r.infrared) as img:
-                    (w, h), turned = img.size, img.getexif().get(0x0112, 1) in (5, 6, 7, 8)   # EXIF: rotated by 90 degrees
-                if turned: h, w = w, h
-            sizes.add(t.out_size(h, w))
-        return sizes
+# %% ../nbs/02_data.ipynb #f76d95ea
+@patch
+def frame_sizes(self:PairedThermalDataset)->set:
+    "The (H, W) sizes this dataset's items come out at (read from file headers): one size means any batch size works."
+    from physir.datasets import read_radiometric
+    t = self.transform
+    if not isinstance(t, JointTransform): return set()
+    if t.augment or t.fit != 'resize': return {(t.image_size, t.image_size)}
+    sizes = set()
+    for r in self.records:
+        if r.radiometric: h, w = read_radiometric(r.infrared, with_photo=False)['temperature_K'].shape
+        else:
+            with Image.open(r.infrared) as img:
+                (w, h), turned = img.size, img.getexif().get(0x0112, 1) in (5, 6, 7, 8)   # EXIF: rotated by 90 degrees
+            if turned: h, w = w, h
+        sizes.add(t.out_size(h, w))
+    return sizes
 
-    def describe(self)->str:
-        "One line for a run's log: where the data comes from and every mapping applied to it."
-        t = self.transform
-        frames = (f"random square crops -> {t.image_size}px" if getattr(t, 'augment', False) else
-                  f"fit={getattr(t, 'fit', '?')} at {getattr(t, 'image_size', '?')}px") if isinstance(t, JointTransform) else type(t).__name__
-        return (f"{self.root} [{self.format}, {self.split}]: {len(self)} pairs; IR mapping {self.ir_mapping} "
-                f"({self.ir_mapping.describe()}); frames: {frames}" + ('; ground truth' if self.has_gt else '')
-                + ('; temperature (K)' if self.has_temperature and not self.has_gt else ''))
+# %% ../nbs/02_data.ipynb #25036c3a
+@patch
+def describe(self:PairedThermalDataset)->str:
+    "One line for a run's log: where the data comes from and every mapping applied to it."
+    t = self.transform
+    frames = (f"random square crops -> {t.image_size}px" if getattr(t, 'augment', False) else
+              f"fit={getattr(t, 'fit', '?')} at {getattr(t, 'image_size', '?')}px") if isinstance(t, JointTransform) else type(t).__name__
+    return (f"{self.root} [{self.format}, {self.split}]: {len(self)} pairs; IR mapping {self.ir_mapping} "
+            f"({self.ir_mapping.describe()}); frames: {frames}" + ('; ground truth' if self.has_gt else '')
+            + ('; temperature (K)' if self.has_temperature and not self.has_gt else ''))
 
-    def __repr__(self): return f"PairedThermalDataset({self.root}, split={self.split!r}, format={self.format!r}, {len(self)} pairs, gt={self.has_gt})"
+# %% ../nbs/02_data.ipynb #fdaa2f97
+@patch
+def __repr__(self:PairedThermalDataset): return f"PairedThermalDataset({self.root}, split={self.split!r}, format={self.format!r}, {len(self)} pairs, gt={self.has_gt})"
 
 # %% ../nbs/02_data.ipynb #cc53cf17
 def collate_pairs(items:list)->dict:
@@ -313,6 +323,7 @@ def _write_scene(split_dir:Path, name:str, scene:dict, scene_seed:int):
     meta = {'scene_seed': str(scene_seed), 'units': 'temperature K; environment, radiance W m-2 sr-1 (8-14 um); material ids into physir.thermal.MATERIALS'}
     with atomic_write(split_dir / 'gt' / f'{name}.safetensors') as f: f.write(safetensors_bytes(gt, metadata=meta))
 
+# %% ../nbs/02_data.ipynb #7aae7c58
 def _read_manifest(root:Path):
     try: return json.loads((root / MANIFEST_NAME).read_text())
     except FileNotFoundError: return None
@@ -328,6 +339,7 @@ def _missing_files(root:Path, manifest:dict)->list:
                 if not p.is_file(): missing.append(str(p.relative_to(root)))
     return missing
 
+# %% ../nbs/02_data.ipynb #639fc413
 def write_synthetic_dataset(root, # output folder; becomes ROOT/{train,val}/{rgb,infrared,gt}
                             n_train:int, n_val:int, # number of scenes per split
                             size:int=256, # scene side length, pixels

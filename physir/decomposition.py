@@ -20,6 +20,7 @@ from transformers import ResNetBackbone, ResNetConfig
 
 from .core import atomic_write, show_grid
 from .thermal import colorize_materials
+from fastcore.basics import patch
 
 # %% ../nbs/04_decomposition.ipynb #00cc5206
 BACKBONES = {
@@ -136,6 +137,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 _SIZE_MULTIPLE = 32
 STAGE1_METHODS = ('fusion', 'direct')   # Stage 1 networks: the decomposition + fusion, and the direct baseline
 
+# %% ../nbs/04_decomposition.ipynb #2158efe9
 def _build_backbone(backbone:str|None, pretrained:str|None, resnet_config:dict|None)->tuple[ResNetBackbone, str]:
     "The `ResNetBackbone` (explicit config, Hub/local weights, or a named shape) and its `BACKBONES` name."
     if resnet_config is not None:
@@ -150,6 +152,7 @@ def _build_backbone(backbone:str|None, pretrained:str|None, resnet_config:dict|N
     if backbone is None: raise ValueError("give a backbone name (one of %s) or pretrained weights" % sorted(BACKBONES))
     return ResNetBackbone(backbone_config(backbone)), backbone
 
+# %% ../nbs/04_decomposition.ipynb #3ee6b1ec
 class Stage1Net(nn.Module):
     "What every Stage 1 network shares: ResNet backbone + `FPNDecoder` trunk, input checks, `save` and `load`."
     method = None                  # 'fusion' or 'direct', written into config.json so loaders know the network
@@ -165,53 +168,60 @@ class Stage1Net(nn.Module):
         return dict(backbone=backbone, pretrained=pretrained, decoder_channels=decoder_channels, head_channels=head_channels,
                     resnet_config={k: getattr(self.backbone.config, k) for k in _RESNET_KEYS})
 
-    def trunk(self, rgb:torch.Tensor # [B,3,H,W] in [0,1]
-             )->tuple[torch.Tensor, torch.Tensor]:
-        "Full-resolution features `[B,head_channels,H,W]` and the deepest stage's features (for scene-level branches)."
-        if not isinstance(rgb, torch.Tensor) or rgb.ndim != 4 or rgb.shape[1] != 3:
-            shape = tuple(rgb.shape) if isinstance(rgb, torch.Tensor) else type(rgb).__name__
-            hint = " (add a batch dimension: rgb[None])" if isinstance(rgb, torch.Tensor) and rgb.ndim == 3 else ""
-            raise ValueError(f"{type(self).__name__} expects rgb of shape [B,3,H,W] in [0,1], got {shape}{hint}")
-        H, W = rgb.shape[-2:]
-        pad_h, pad_w = (-H) % _SIZE_MULTIPLE, (-W) % _SIZE_MULTIPLE
-        x = (rgb - self.pixel_mean) / self.pixel_std
-        if pad_h or pad_w: x = F.pad(x, (0, pad_w, 0, pad_h), mode='replicate')
-        features = self.backbone(x).feature_maps
-        return self.decoder(list(features), x)[..., :H, :W], features[-1]
+# %% ../nbs/04_decomposition.ipynb #827a15b8
+@patch
+def trunk(self:Stage1Net, rgb:torch.Tensor # [B,3,H,W] in [0,1]
+         )->tuple[torch.Tensor, torch.Tensor]:
+    "Full-resolution features `[B,head_channels,H,W]` and the deepest stage's features (for scene-level branches)."
+    if not isinstance(rgb, torch.Tensor) or rgb.ndim != 4 or rgb.shape[1] != 3:
+        shape = tuple(rgb.shape) if isinstance(rgb, torch.Tensor) else type(rgb).__name__
+        hint = " (add a batch dimension: rgb[None])" if isinstance(rgb, torch.Tensor) and rgb.ndim == 3 else ""
+        raise ValueError(f"{type(self).__name__} expects rgb of shape [B,3,H,W] in [0,1], got {shape}{hint}")
+    H, W = rgb.shape[-2:]
+    pad_h, pad_w = (-H) % _SIZE_MULTIPLE, (-W) % _SIZE_MULTIPLE
+    x = (rgb - self.pixel_mean) / self.pixel_std
+    if pad_h or pad_w: x = F.pad(x, (0, pad_w, 0, pad_h), mode='replicate')
+    features = self.backbone(x).feature_maps
+    return self.decoder(list(features), x)[..., :H, :W], features[-1]
 
-    def save(self, directory):
-        "Write `config.json` (with the `method`) and `model.safetensors` into `directory`, each atomically (temp file + rename)."
-        directory = Path(directory); directory.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        with atomic_write(directory / 'model.safetensors') as f: f.write(safetensors_save(state))
-        with atomic_write(directory / 'config.json', 'w') as f: json.dump(self.config, f, indent=2)
-        return directory
+# %% ../nbs/04_decomposition.ipynb #1f0b951d
+@patch
+def save(self:Stage1Net, directory):
+    "Write `config.json` (with the `method`) and `model.safetensors` into `directory`, each atomically (temp file + rename)."
+    directory = Path(directory); directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+    with atomic_write(directory / 'model.safetensors') as f: f.write(safetensors_save(state))
+    with atomic_write(directory / 'config.json', 'w') as f: json.dump(self.config, f, indent=2)
+    return directory
 
-    @classmethod
-    def load(cls, directory, map_location='cpu'):
-        "Rebuild from `save`'s directory offline (architecture from config.json, weights from safetensors)."
-        directory = Path(directory)
-        for name in ('config.json', 'model.safetensors'):
-            if not (directory / name).is_file():
-                raise FileNotFoundError(f"{directory / name} not found: expected a directory written by {cls.__name__}.save")
-        config = json.loads((directory / 'config.json').read_text())
-        config.pop('pretrained', None)            # the weights come from model.safetensors, not the Hub
-        method = config.pop('method', 'fusion')   # checkpoints from before the direct baseline hold no method: fusion
-        if method != cls.method:
-            raise ValueError(f"{directory / 'config.json'}: a method={method!r} network, which {cls.__name__}.load does not "
-                             f"read (method {cls.method!r}); use physir.decomposition.load_stage1_net for either")
-        if set(config) != set(cls._config_keys):
-            raise ValueError(f"{directory / 'config.json'}: keys {sorted(config)} do not match the expected {sorted(cls._config_keys)}")
-        net = cls(**config)
-        net.load_state_dict(safetensors_load((directory / 'model.safetensors').read_bytes()))
-        return net.to(map_location)
+# %% ../nbs/04_decomposition.ipynb #27bb5508
+@patch(cls_method=True)
+def load(cls:Stage1Net, directory, map_location='cpu'):
+    "Rebuild from `save`'s directory offline (architecture from config.json, weights from safetensors)."
+    directory = Path(directory)
+    for name in ('config.json', 'model.safetensors'):
+        if not (directory / name).is_file():
+            raise FileNotFoundError(f"{directory / name} not found: expected a directory written by {cls.__name__}.save")
+    config = json.loads((directory / 'config.json').read_text())
+    config.pop('pretrained', None)            # the weights come from model.safetensors, not the Hub
+    method = config.pop('method', 'fusion')   # checkpoints from before the direct baseline hold no method: fusion
+    if method != cls.method:
+        raise ValueError(f"{directory / 'config.json'}: a method={method!r} network, which {cls.__name__}.load does not "
+                         f"read (method {cls.method!r}); use physir.decomposition.load_stage1_net for either")
+    if set(config) != set(cls._config_keys):
+        raise ValueError(f"{directory / 'config.json'}: keys {sorted(config)} do not match the expected {sorted(cls._config_keys)}")
+    net = cls(**config)
+    net.load_state_dict(safetensors_load((directory / 'model.safetensors').read_bytes()))
+    return net.to(map_location)
 
+# %% ../nbs/04_decomposition.ipynb #7e108f65
 def _scene_level_branch(channels:int)->nn.Sequential:
     "Pooled deepest features → one logit offset per image (the scene's level: air temperature); starts as no offset."
     branch = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, 64), nn.ReLU(inplace=True), nn.Linear(64, 1))
     nn.init.zeros_(branch[-1].weight); nn.init.zeros_(branch[-1].bias)
     return branch
 
+# %% ../nbs/04_decomposition.ipynb #70450a7f
 class DecompositionNet(Stage1Net):
     "RGB `[B,3,H,W]` in [0,1] → `DecompositionOutput` (intensity, material, context, emissivity, environment, fusion)."
     method = 'fusion'

@@ -382,7 +382,7 @@ def __call__(self:DecompositionAttnProcessor, attn, hidden_states, encoder_hidde
     return torch.cat([out[:, :-n], out[:, -n:] + guided.to(out.dtype)], dim=1)
 
 # %% ../nbs/07_flux.ipynb #cd33fee7
-def install_decomposition_processors(transformer, every:int=6, # guide one block in every `every` (the reference design's 1/6)
+def install_decomposition_processors(transformer, every:int=6, # guide one block in every `every` (the physics-inspired IR design's 1/6)
                                      blocks:list|None=None, # or explicit indices into `transformer.attn_processors`
                                      token_dim:int|None=None, # width of the decomposition tokens (default: the inner dim)
                                      rank:int|None=None, # low-rank projections in the processors (None: full)

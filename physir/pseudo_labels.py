@@ -20,6 +20,7 @@ from safetensors.torch import load as safetensors_load, save as safetensors_save
 from torch.utils.data import DataLoader, Subset
 
 from .core import atomic_write
+from fastcore.basics import patch
 
 # %% ../nbs/03_pseudo_labels.ipynb #b32d6da3
 def _box_blur(x:torch.Tensor, k:int)->torch.Tensor:
@@ -62,6 +63,7 @@ def batch_percentiles(x:torch.Tensor,  # [B,N] values, one row per image
     w = pos - lo
     return s[:, lo] * (1 - w) + s[:, hi] * w
 
+# %% ../nbs/03_pseudo_labels.ipynb #fb6b72ca
 def fit_intensity_percentiles(infrared_images,            # iterable of IR tensors `[1,H,W]` / `[B,1,H,W]` (raw loader values)
                               percentiles:tuple=(1., 99.),
                               pixels_per_image:int|None=4096, # sample size per image (None: every pixel)
@@ -81,11 +83,13 @@ def fit_intensity_percentiles(infrared_images,            # iterable of IR tenso
     lo, hi = batch_percentiles(torch.cat(samples)[None], percentiles)[0].tolist()
     return lo, hi
 
+# %% ../nbs/03_pseudo_labels.ipynb #6cf2ae3d
 def _span(low, high):
     "high − low, kept ≥ 1e-6 so a flat image or dataset does not divide by zero."
     span = high - low
     return span.clamp_min(1e-6) if isinstance(span, torch.Tensor) else max(span, 1e-6)
 
+# %% ../nbs/03_pseudo_labels.ipynb #c80c38eb
 class IntensityNormalizer:
     "Maps raw IR to the intensity target in [0,1]: dataset-level percentile stretch (default) or per image."
     def __init__(self, mode:str='dataset', # 'dataset': one (low, high) for all images; 'image': each image's own
@@ -98,24 +102,30 @@ class IntensityNormalizer:
     @property
     def fitted(self)->bool: return self.mode == 'image' or (self.low is not None and self.high is not None)
 
-    def fit(self, infrared_images, pixels_per_image:int|None=4096, seed:int=0):
-        "Fit the dataset-level percentiles (no-op in 'image' mode)."
-        if self.mode == 'dataset':
-            self.low, self.high = fit_intensity_percentiles(infrared_images, self.percentiles, pixels_per_image, seed)
-        return self
+# %% ../nbs/03_pseudo_labels.ipynb #21633a98
+@patch
+def fit(self:IntensityNormalizer, infrared_images, pixels_per_image:int|None=4096, seed:int=0):
+    "Fit the dataset-level percentiles (no-op in 'image' mode)."
+    if self.mode == 'dataset':
+        self.low, self.high = fit_intensity_percentiles(infrared_images, self.percentiles, pixels_per_image, seed)
+    return self
 
-    def bounds(self, ir:torch.Tensor)->tuple:
-        "(low, high) broadcastable against `ir` `[B,1,H,W]`."
-        if self.mode == 'image':
-            p = batch_percentiles(ir.flatten(1), self.percentiles)
-            return p[:, 0].view(-1, 1, 1, 1), p[:, 1].view(-1, 1, 1, 1)
-        if not self.fitted: raise RuntimeError("IntensityNormalizer(mode='dataset') is not fitted: call .fit(ir_images) or give low/high")
-        return self.low, self.high
+# %% ../nbs/03_pseudo_labels.ipynb #84c79d69
+@patch
+def bounds(self:IntensityNormalizer, ir:torch.Tensor)->tuple:
+    "(low, high) broadcastable against `ir` `[B,1,H,W]`."
+    if self.mode == 'image':
+        p = batch_percentiles(ir.flatten(1), self.percentiles)
+        return p[:, 0].view(-1, 1, 1, 1), p[:, 1].view(-1, 1, 1, 1)
+    if not self.fitted: raise RuntimeError("IntensityNormalizer(mode='dataset') is not fitted: call .fit(ir_images) or give low/high")
+    return self.low, self.high
 
-    def __call__(self, ir:torch.Tensor # raw IR `[B,1,H,W]`
-                )->torch.Tensor:
-        low, high = self.bounds(ir)
-        return ((ir.float() - low) / _span(low, high)).clamp(0, 1)
+# %% ../nbs/03_pseudo_labels.ipynb #49961dcd
+@patch
+def __call__(self:IntensityNormalizer, ir:torch.Tensor # raw IR `[B,1,H,W]`
+            )->torch.Tensor:
+    low, high = self.bounds(ir)
+    return ((ir.float() - low) / _span(low, high)).clamp(0, 1)
 
 # %% ../nbs/03_pseudo_labels.ipynb #a807d689
 CONTEXT_CHANNELS = ('ir_local_mean',       # mean normalised IR over an ir_window² neighbourhood
@@ -187,6 +197,7 @@ def material_features(rgb:torch.Tensor,  # [B,3,H,W] in [0,1]
     smooth_ir = ((_box_blur(ir, colour_window) - low) / _span(low, high)).clamp(0, 1)
     return torch.cat([_box_blur(rgb, colour_window), smooth_ir, 2 * _local_std(luminance(rgb), texture_window)], 1)
 
+# %% ../nbs/03_pseudo_labels.ipynb #f91b98e8
 def _sq_distances(x, centroids):
     return (x.pow(2).sum(1, keepdim=True) - 2 * x @ centroids.T + centroids.pow(2).sum(1)).clamp_min(0)
 
@@ -194,6 +205,7 @@ def _nearest(x, centroids):
     "Index of the nearest centroid per row: argmax (2x·c − ‖c‖²), one matrix product, no ‖x‖² term."
     return torch.addmm(-(centroids * centroids).sum(1), x, 2 * centroids.T).argmax(1)
 
+# %% ../nbs/03_pseudo_labels.ipynb #6496e6d9
 def kmeans(x:torch.Tensor,     # [N,D] points
            k:int,
            iters:int=50,
@@ -229,6 +241,7 @@ def kmeans(x:torch.Tensor,     # [N,D] points
         if shift <= tol: break
     return centroids
 
+# %% ../nbs/03_pseudo_labels.ipynb #7fd7a13b
 def assign_clusters(features:torch.Tensor,   # [B,D,H,W]
                     centroids:torch.Tensor,  # [K,D]
                     chunk:int=1 << 18,       # pixels per distance block (bounds memory)
@@ -317,179 +330,200 @@ class PseudoLabeler:
     def fitted(self)->bool:
         return self.normalizer.fitted and (self.material_method == 'simple' or self.centroids is not None)
 
-    def params(self)->dict:
-        "Everything that changes the labels (part of the cache key and of saved files)."
-        return dict(version=_FORMAT_VERSION, material_method=self.material_method, num_material_classes=self.num_material_classes,
-                    intensity_mode=self.normalizer.mode, percentiles=list(self.normalizer.percentiles),
-                    ir_window=self.ir_window, rgb_window=self.rgb_window, colour_window=self.colour_window,
-                    texture_window=self.texture_window, pixels_per_image=self.pixels_per_image,
-                    max_samples=self.max_samples, kmeans_iters=self.kmeans_iters, seed=self.seed)
+# %% ../nbs/03_pseudo_labels.ipynb #ffc86d76
+@patch
+def params(self:PseudoLabeler)->dict:
+    "Everything that changes the labels (part of the cache key and of saved files)."
+    return dict(version=_FORMAT_VERSION, material_method=self.material_method, num_material_classes=self.num_material_classes,
+                intensity_mode=self.normalizer.mode, percentiles=list(self.normalizer.percentiles),
+                ir_window=self.ir_window, rgb_window=self.rgb_window, colour_window=self.colour_window,
+                texture_window=self.texture_window, pixels_per_image=self.pixels_per_image,
+                max_samples=self.max_samples, kmeans_iters=self.kmeans_iters, seed=self.seed)
 
-    # ---- fitting -------------------------------------------------------------------------------------------
-    def cache_key(self, dataset, max_items:int|None=None)->str:
-        "SHA-256 of the dataset's file list (names, sizes), its image size and the labeler's parameters."
-        transform = getattr(dataset, 'transform', None)
-        blob = json.dumps(dict(files=_dataset_files(dataset), split=getattr(dataset, 'split', None),
-                               image_size=getattr(transform, 'image_size', getattr(dataset, 'image_size', None)),
-                               ir_normalize=getattr(dataset, 'ir_normalize', None), max_items=max_items,
-                               params=self.params()), sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()
+# %% ../nbs/03_pseudo_labels.ipynb #ad8326b7
+@patch
+def cache_key(self:PseudoLabeler, dataset, max_items:int|None=None)->str:
+    "SHA-256 of the dataset's file list (names, sizes), its image size and the labeler's parameters."
+    transform = getattr(dataset, 'transform', None)
+    blob = json.dumps(dict(files=_dataset_files(dataset), split=getattr(dataset, 'split', None),
+                           image_size=getattr(transform, 'image_size', getattr(dataset, 'image_size', None)),
+                           ir_normalize=getattr(dataset, 'ir_normalize', None), max_items=max_items,
+                           params=self.params()), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
-    def fit(self, dataset,                 # items with 'rgb' [3,H,W] and 'infrared' [1,H,W] (no augmentation)
-            max_items:int|None=None,       # fit on this many items spread evenly over the dataset (None: all)
-            num_workers:int=0,             # DataLoader workers reading the items (the order, hence the result, is unchanged)
-           )->'PseudoLabeler':
-        "Fit the dataset-level statistics (percentiles, k-means centroids), reading/writing the disk cache."
-        if self.material_method == 'simple' and self.normalizer.mode == 'image':
-            self.cache_hit = False; return self          # nothing depends on the dataset
-        if getattr(dataset, 'augment', False) or getattr(getattr(dataset, 'transform', None), 'augment', False):
-            warnings.warn("PseudoLabeler.fit: the dataset augments its items; fit on an un-augmented dataset so the statistics are reproducible")
-        if self.cache_dir is not None:
-            self.cache_path = self.cache_dir / f'pseudo_labels_{self.cache_key(dataset, max_items)[:20]}.safetensors'
-            if self.cache_path.is_file():
-                self._load_state(self.cache_path.read_bytes(), str(self.cache_path))
-                self.cache_hit = True
-                return self
-        self.cache_hit = False
-        self._fit_statistics(dataset, max_items, num_workers)
-        if self.cache_path is not None:
-            with atomic_write(self.cache_path) as f: f.write(self._state_bytes())
-        return self
+# %% ../nbs/03_pseudo_labels.ipynb #3bf5b106
+@patch
+def fit(self:PseudoLabeler, dataset,                 # items with 'rgb' [3,H,W] and 'infrared' [1,H,W] (no augmentation)
+        max_items:int|None=None,       # fit on this many items spread evenly over the dataset (None: all)
+        num_workers:int=0,             # DataLoader workers reading the items (the order, hence the result, is unchanged)
+       )->'PseudoLabeler':
+    "Fit the dataset-level statistics (percentiles, k-means centroids), reading/writing the disk cache."
+    if self.material_method == 'simple' and self.normalizer.mode == 'image':
+        self.cache_hit = False; return self          # nothing depends on the dataset
+    if getattr(dataset, 'augment', False) or getattr(getattr(dataset, 'transform', None), 'augment', False):
+        warnings.warn("PseudoLabeler.fit: the dataset augments its items; fit on an un-augmented dataset so the statistics are reproducible")
+    if self.cache_dir is not None:
+        self.cache_path = self.cache_dir / f'pseudo_labels_{self.cache_key(dataset, max_items)[:20]}.safetensors'
+        if self.cache_path.is_file():
+            self._load_state(self.cache_path.read_bytes(), str(self.cache_path))
+            self.cache_hit = True
+            return self
+    self.cache_hit = False
+    self._fit_statistics(dataset, max_items, num_workers)
+    if self.cache_path is not None:
+        with atomic_write(self.cache_path) as f: f.write(self._state_bytes())
+    return self
 
-    def _fit_statistics(self, dataset, max_items, num_workers=0):
-        n = len(dataset)
-        if n == 0: raise ValueError("PseudoLabeler.fit: the dataset is empty")
-        indices = list(range(n)) if max_items is None or max_items >= n else torch.linspace(0, n - 1, max_items).round().long().unique().tolist()
-        items = (dataset[i] for i in indices) if num_workers == 0 else \
-            DataLoader(Subset(dataset, indices), batch_size=None, shuffle=False, num_workers=num_workers)
-        g = torch.Generator().manual_seed(self.seed)
-        ir_samples, feature_samples = [], []
-        for i, item in zip(indices, items):
-            rgb, ir = item['rgb'][None].float(), item['infrared'][None].float()
-            if rgb.shape[1] != 3 or ir.shape[1] != 1 or rgb.shape[-2:] != ir.shape[-2:]:
-                raise ValueError(f"PseudoLabeler.fit: item {item.get('name', i)!r} has rgb {tuple(item['rgb'].shape)} and "
-                                 f"infrared {tuple(item['infrared'].shape)}; expected [3,H,W] and [1,H,W]")
-            hw = ir.shape[-2] * ir.shape[-1]
-            pick = torch.randint(hw, (min(self.pixels_per_image, hw),), generator=g)
-            ir_samples.append(ir.flatten()[pick])
-            if self.material_method == 'kmeans':
-                # IR feature at identity bounds; stretched below once the dataset percentiles are known
-                low, high = (0., 1.) if self.normalizer.mode == 'dataset' else self.normalizer.bounds(ir)
-                feats = material_features(rgb, ir, low, high, self.colour_window, self.texture_window)
-                feature_samples.append(feats.flatten(2)[0][:, pick].T)
-        self.num_fit_items = len(ir_samples)
-        if self.normalizer.mode == 'dataset':
-            self.normalizer.low, self.normalizer.high = batch_percentiles(torch.cat(ir_samples)[None], self.normalizer.percentiles)[0].tolist()
+# %% ../nbs/03_pseudo_labels.ipynb #db2a4377
+@patch
+def _fit_statistics(self:PseudoLabeler, dataset, max_items, num_workers=0):
+    n = len(dataset)
+    if n == 0: raise ValueError("PseudoLabeler.fit: the dataset is empty")
+    indices = list(range(n)) if max_items is None or max_items >= n else torch.linspace(0, n - 1, max_items).round().long().unique().tolist()
+    items = (dataset[i] for i in indices) if num_workers == 0 else \
+        DataLoader(Subset(dataset, indices), batch_size=None, shuffle=False, num_workers=num_workers)
+    g = torch.Generator().manual_seed(self.seed)
+    ir_samples, feature_samples = [], []
+    for i, item in zip(indices, items):
+        rgb, ir = item['rgb'][None].float(), item['infrared'][None].float()
+        if rgb.shape[1] != 3 or ir.shape[1] != 1 or rgb.shape[-2:] != ir.shape[-2:]:
+            raise ValueError(f"PseudoLabeler.fit: item {item.get('name', i)!r} has rgb {tuple(item['rgb'].shape)} and "
+                             f"infrared {tuple(item['infrared'].shape)}; expected [3,H,W] and [1,H,W]")
+        hw = ir.shape[-2] * ir.shape[-1]
+        pick = torch.randint(hw, (min(self.pixels_per_image, hw),), generator=g)
+        ir_samples.append(ir.flatten()[pick])
         if self.material_method == 'kmeans':
-            feats = torch.cat(feature_samples)
-            if feats.shape[0] > self.max_samples:
-                feats = feats[torch.randperm(feats.shape[0], generator=g)[:self.max_samples]]
-            if self.normalizer.mode == 'dataset':
-                ir_col = MATERIAL_FEATURES.index('infrared')
-                feats[:, ir_col] = ((feats[:, ir_col] - self.normalizer.low) / _span(self.normalizer.low, self.normalizer.high)).clamp(0, 1)
-            self.feature_mean, self.feature_std = feats.mean(0), feats.std(0).clamp_min(1e-3)
-            centroids = kmeans((feats - self.feature_mean) / self.feature_std, self.num_material_classes,
-                               iters=self.kmeans_iters, seed=self.seed)
-            ir_col = MATERIAL_FEATURES.index('infrared')
-            self.centroids = centroids[centroids[:, ir_col].argsort(stable=True)]   # class 0 = coldest cluster
-
-    # ---- state (the cache file format; also `save`/`load`) ------------------------------------------------
-    def _state_bytes(self)->bytes:
-        tensors = {}
-        if self.normalizer.mode == 'dataset':
-            tensors['intensity_bounds'] = torch.tensor([self.normalizer.low, self.normalizer.high], dtype=torch.float64)
-        if self.centroids is not None:
-            tensors.update(feature_mean=self.feature_mean, feature_std=self.feature_std, centroids=self.centroids)
-        meta = dict(params=json.dumps(self.params()), num_fit_items=str(self.num_fit_items))
-        return safetensors_save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata=meta)
-
-    def _load_state(self, data:bytes, where:str):
-        tensors = safetensors_load(data)
-        meta = json.loads(_safetensors_metadata(data).get('params', '{}'))
-        if meta != self.params():
-            raise ValueError(f"{where}: fitted with parameters {meta}, but this labeler has {self.params()}")
-        if self.normalizer.mode == 'dataset':
-            self.normalizer.low, self.normalizer.high = tensors['intensity_bounds'].tolist()
-        if self.material_method == 'kmeans':
-            self.feature_mean, self.feature_std, self.centroids = tensors['feature_mean'], tensors['feature_std'], tensors['centroids']
-
-    def save(self, path):
-        "Write the fitted statistics and parameters (atomic safetensors file)."
-        if not self.fitted: raise RuntimeError("PseudoLabeler.save: not fitted yet; call fit(dataset) first")
-        with atomic_write(path) as f: f.write(self._state_bytes())
-        return Path(path)
-
-    @classmethod
-    def load(cls, path, **kwargs)->'PseudoLabeler':
-        "A labeler with the parameters and statistics of a file from `save` (or the fit cache)."
-        data = Path(path).read_bytes()
-        meta = _safetensors_metadata(data)
-        if 'params' not in meta: raise ValueError(f"{path}: not a PseudoLabeler file (no 'params' metadata)")
-        params = json.loads(meta['params'])
-        version = params.pop('version', None)
-        if version != _FORMAT_VERSION:
-            raise ValueError(f"{path}: pseudo-label file format {version!r}, this physir reads {_FORMAT_VERSION}")
-        params['percentiles'] = tuple(params['percentiles'])
-        labeler = cls(**params, **kwargs)
-        labeler._load_state(data, str(path))
-        return labeler
-
-    # ---- labelling ------------------------------------------------------------------------------------------
-    def compute(self, rgb:torch.Tensor, ir:torch.Tensor)->PseudoLabels:
-        "Labels for a batch, computed on its device (no item cache)."
-        if not self.fitted:
-            raise RuntimeError(f"PseudoLabeler(material_method={self.material_method!r}, intensity_mode={self.normalizer.mode!r}) "
-                               "is not fitted: call fit(train_dataset) first")
-        rgb, ir = rgb.float(), ir.float()
-        low, high = self.normalizer.bounds(ir)
-        intensity = ((ir - low) / _span(low, high)).clamp(0, 1)
-        if self.material_method == 'simple':
-            material = simple_material_labels(rgb, intensity, self.num_material_classes, self.colour_window)
-        else:
+            # IR feature at identity bounds; stretched below once the dataset percentiles are known
+            low, high = (0., 1.) if self.normalizer.mode == 'dataset' else self.normalizer.bounds(ir)
             feats = material_features(rgb, ir, low, high, self.colour_window, self.texture_window)
-            mean, std = self.feature_mean.to(feats).view(1, -1, 1, 1), self.feature_std.to(feats).view(1, -1, 1, 1)
-            material = assign_clusters((feats - mean) / std, self.centroids.to(feats))
-        context = context_targets(rgb, intensity, self.ir_window, self.rgb_window)
-        return PseudoLabels(intensity, material, context)
+            feature_samples.append(feats.flatten(2)[0][:, pick].T)
+    self.num_fit_items = len(ir_samples)
+    if self.normalizer.mode == 'dataset':
+        self.normalizer.low, self.normalizer.high = batch_percentiles(torch.cat(ir_samples)[None], self.normalizer.percentiles)[0].tolist()
+    if self.material_method == 'kmeans':
+        feats = torch.cat(feature_samples)
+        if feats.shape[0] > self.max_samples:
+            feats = feats[torch.randperm(feats.shape[0], generator=g)[:self.max_samples]]
+        if self.normalizer.mode == 'dataset':
+            ir_col = MATERIAL_FEATURES.index('infrared')
+            feats[:, ir_col] = ((feats[:, ir_col] - self.normalizer.low) / _span(self.normalizer.low, self.normalizer.high)).clamp(0, 1)
+        self.feature_mean, self.feature_std = feats.mean(0), feats.std(0).clamp_min(1e-3)
+        centroids = kmeans((feats - self.feature_mean) / self.feature_std, self.num_material_classes,
+                           iters=self.kmeans_iters, seed=self.seed)
+        ir_col = MATERIAL_FEATURES.index('infrared')
+        self.centroids = centroids[centroids[:, ir_col].argsort(stable=True)]   # class 0 = coldest cluster
 
-    def __call__(self, rgb:torch.Tensor,  # [B,3,H,W] in [0,1]
-                 ir:torch.Tensor,         # [B,1,H,W] raw IR in [0,1]
-                 names:list|None=None,    # item names: enables the per-item cache
-                )->PseudoLabels:
-        if rgb.ndim != 4 or rgb.shape[1] != 3 or ir.ndim != 4 or ir.shape[1] != 1 or rgb.shape[0] != ir.shape[0] or rgb.shape[-2:] != ir.shape[-2:]:
-            raise ValueError(f"PseudoLabeler expects rgb [B,3,H,W] and infrared [B,1,H,W] of one size, got {tuple(rgb.shape)} and {tuple(ir.shape)}")
-        if names is None or not self.item_cache_mb: return self.compute(rgb, ir)
-        if len(names) != rgb.shape[0]: raise ValueError(f"PseudoLabeler: {len(names)} names for a batch of {rgb.shape[0]}")
-        fingerprints = _item_fingerprint(rgb, ir).cpu()
-        hit = [n in self._items and torch.allclose(self._items[n][0], fp, rtol=1e-5, atol=0) for n, fp in zip(names, fingerprints)]
-        miss = [i for i, h in enumerate(hit) if not h]
-        self.item_hits += len(names) - len(miss); self.item_misses += len(miss)
-        if not miss:
-            return PseudoLabels(*(torch.stack([self._items[n][k] for n in names]).to(rgb.device) for k in (1, 2, 3)))
-        fresh = self.compute(rgb[miss], ir[miss])
-        for j, i in enumerate(miss):
-            name = names[i]
-            if name in self._items:       # same name, other pixels: an augmenting loader — stop caching this item
-                self._item_bytes -= self._items.pop(name)[4]; self._volatile.add(name)
-            if name in self._volatile: continue
-            entry = tuple(getattr(fresh, k)[j].clone() for k in ('intensity', 'material', 'context'))  # own storage
-            size = sum(t.numel() * t.element_size() for t in entry)
-            if self._item_bytes + size <= self.item_cache_mb * 2 ** 20:
-                self._items[name] = (fingerprints[i], *entry, size); self._item_bytes += size
-        if len(miss) == len(names): return fresh
-        rows = {i: j for j, i in enumerate(miss)}
-        parts = [tuple(getattr(fresh, k)[rows[i]] for k in ('intensity', 'material', 'context')) if i in rows
-                 else self._items[n][1:4] for i, n in enumerate(names)]
-        return PseudoLabels(*(torch.stack([p[k] for p in parts]).to(rgb.device) for k in range(3)))
+# %% ../nbs/03_pseudo_labels.ipynb #07c4a5c8
+@patch
+def _state_bytes(self:PseudoLabeler)->bytes:
+    tensors = {}
+    if self.normalizer.mode == 'dataset':
+        tensors['intensity_bounds'] = torch.tensor([self.normalizer.low, self.normalizer.high], dtype=torch.float64)
+    if self.centroids is not None:
+        tensors.update(feature_mean=self.feature_mean, feature_std=self.feature_std, centroids=self.centroids)
+    meta = dict(params=json.dumps(self.params()), num_fit_items=str(self.num_fit_items))
+    return safetensors_save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata=meta)
 
-    def clear_item_cache(self):
-        "Empty the per-item cache and reset its counters."
-        self._items, self._volatile, self._item_bytes, self.item_hits, self.item_misses = {}, set(), 0, 0, 0
+# %% ../nbs/03_pseudo_labels.ipynb #68ce92f8
+@patch
+def _load_state(self:PseudoLabeler, data:bytes, where:str):
+    tensors = safetensors_load(data)
+    meta = json.loads(_safetensors_metadata(data).get('params', '{}'))
+    if meta != self.params():
+        raise ValueError(f"{where}: fitted with parameters {meta}, but this labeler has {self.params()}")
+    if self.normalizer.mode == 'dataset':
+        self.normalizer.low, self.normalizer.high = tensors['intensity_bounds'].tolist()
+    if self.material_method == 'kmeans':
+        self.feature_mean, self.feature_std, self.centroids = tensors['feature_mean'], tensors['feature_std'], tensors['centroids']
 
-    def __repr__(self):
-        return (f"PseudoLabeler(material_method={self.material_method!r}, K={self.num_material_classes}, "
-                f"intensity_mode={self.normalizer.mode!r}, fitted={self.fitted})")
+# %% ../nbs/03_pseudo_labels.ipynb #20ab6c49
+@patch
+def save(self:PseudoLabeler, path):
+    "Write the fitted statistics and parameters (atomic safetensors file)."
+    if not self.fitted: raise RuntimeError("PseudoLabeler.save: not fitted yet; call fit(dataset) first")
+    with atomic_write(path) as f: f.write(self._state_bytes())
+    return Path(path)
 
+# %% ../nbs/03_pseudo_labels.ipynb #9e7a6faf
+@patch(cls_method=True)
+def load(cls:PseudoLabeler, path, **kwargs)->'PseudoLabeler':
+    "A labeler with the parameters and statistics of a file from `save` (or the fit cache)."
+    data = Path(path).read_bytes()
+    meta = _safetensors_metadata(data)
+    if 'params' not in meta: raise ValueError(f"{path}: not a PseudoLabeler file (no 'params' metadata)")
+    params = json.loads(meta['params'])
+    version = params.pop('version', None)
+    if version != _FORMAT_VERSION:
+        raise ValueError(f"{path}: pseudo-label file format {version!r}, this physir reads {_FORMAT_VERSION}")
+    params['percentiles'] = tuple(params['percentiles'])
+    labeler = cls(**params, **kwargs)
+    labeler._load_state(data, str(path))
+    return labeler
+
+# %% ../nbs/03_pseudo_labels.ipynb #5e7e5521
+@patch
+def compute(self:PseudoLabeler, rgb:torch.Tensor, ir:torch.Tensor)->PseudoLabels:
+    "Labels for a batch, computed on its device (no item cache)."
+    if not self.fitted:
+        raise RuntimeError(f"PseudoLabeler(material_method={self.material_method!r}, intensity_mode={self.normalizer.mode!r}) "
+                           "is not fitted: call fit(train_dataset) first")
+    rgb, ir = rgb.float(), ir.float()
+    low, high = self.normalizer.bounds(ir)
+    intensity = ((ir - low) / _span(low, high)).clamp(0, 1)
+    if self.material_method == 'simple':
+        material = simple_material_labels(rgb, intensity, self.num_material_classes, self.colour_window)
+    else:
+        feats = material_features(rgb, ir, low, high, self.colour_window, self.texture_window)
+        mean, std = self.feature_mean.to(feats).view(1, -1, 1, 1), self.feature_std.to(feats).view(1, -1, 1, 1)
+        material = assign_clusters((feats - mean) / std, self.centroids.to(feats))
+    context = context_targets(rgb, intensity, self.ir_window, self.rgb_window)
+    return PseudoLabels(intensity, material, context)
+
+# %% ../nbs/03_pseudo_labels.ipynb #fd641d6a
+@patch
+def __call__(self:PseudoLabeler, rgb:torch.Tensor,  # [B,3,H,W] in [0,1]
+             ir:torch.Tensor,         # [B,1,H,W] raw IR in [0,1]
+             names:list|None=None,    # item names: enables the per-item cache
+            )->PseudoLabels:
+    if rgb.ndim != 4 or rgb.shape[1] != 3 or ir.ndim != 4 or ir.shape[1] != 1 or rgb.shape[0] != ir.shape[0] or rgb.shape[-2:] != ir.shape[-2:]:
+        raise ValueError(f"PseudoLabeler expects rgb [B,3,H,W] and infrared [B,1,H,W] of one size, got {tuple(rgb.shape)} and {tuple(ir.shape)}")
+    if names is None or not self.item_cache_mb: return self.compute(rgb, ir)
+    if len(names) != rgb.shape[0]: raise ValueError(f"PseudoLabeler: {len(names)} names for a batch of {rgb.shape[0]}")
+    fingerprints = _item_fingerprint(rgb, ir).cpu()
+    hit = [n in self._items and torch.allclose(self._items[n][0], fp, rtol=1e-5, atol=0) for n, fp in zip(names, fingerprints)]
+    miss = [i for i, h in enumerate(hit) if not h]
+    self.item_hits += len(names) - len(miss); self.item_misses += len(miss)
+    if not miss:
+        return PseudoLabels(*(torch.stack([self._items[n][k] for n in names]).to(rgb.device) for k in (1, 2, 3)))
+    fresh = self.compute(rgb[miss], ir[miss])
+    for j, i in enumerate(miss):
+        name = names[i]
+        if name in self._items:       # same name, other pixels: an augmenting loader — stop caching this item
+            self._item_bytes -= self._items.pop(name)[4]; self._volatile.add(name)
+        if name in self._volatile: continue
+        entry = tuple(getattr(fresh, k)[j].clone() for k in ('intensity', 'material', 'context'))  # own storage
+        size = sum(t.numel() * t.element_size() for t in entry)
+        if self._item_bytes + size <= self.item_cache_mb * 2 ** 20:
+            self._items[name] = (fingerprints[i], *entry, size); self._item_bytes += size
+    if len(miss) == len(names): return fresh
+    rows = {i: j for j, i in enumerate(miss)}
+    parts = [tuple(getattr(fresh, k)[rows[i]] for k in ('intensity', 'material', 'context')) if i in rows
+             else self._items[n][1:4] for i, n in enumerate(names)]
+    return PseudoLabels(*(torch.stack([p[k] for p in parts]).to(rgb.device) for k in range(3)))
+
+# %% ../nbs/03_pseudo_labels.ipynb #715766c1
+@patch
+def clear_item_cache(self:PseudoLabeler):
+    "Empty the per-item cache and reset its counters."
+    self._items, self._volatile, self._item_bytes, self.item_hits, self.item_misses = {}, set(), 0, 0, 0
+
+# %% ../nbs/03_pseudo_labels.ipynb #c634bce6
+@patch
+def __repr__(self:PseudoLabeler):
+    return (f"PseudoLabeler(material_method={self.material_method!r}, K={self.num_material_classes}, "
+            f"intensity_mode={self.normalizer.mode!r}, fitted={self.fitted})")
+
+# %% ../nbs/03_pseudo_labels.ipynb #5cf7a77b
 def _safetensors_metadata(data:bytes)->dict:
     "The `__metadata__` of a safetensors blob (read from its JSON header)."
     header_len = int.from_bytes(data[:8], 'little')

@@ -17,6 +17,7 @@ from .core import ConfigError, load_config, get_device, load_image, save_image, 
 from .training import load_checkpoint, expect_kind
 from .latents import LatentCodec, VAECodec, make_codec, CODEC_NAMES
 from .train_lgt import LGTConfig, build_lgt_model, find_latest_checkpoint
+from fastcore.basics import patch
 
 # %% ../nbs/13_sampler.ipynb #204cefae
 def sigma_schedule(t, # time in [0,1] (float or tensor)
@@ -152,27 +153,33 @@ class LGTInference:
 
     def _kw(self): return dict(use_cfg=self.use_cfg, cfg_scale=self.cfg_scale, cfg_decay=self.cfg_decay)
 
-    def invert(self, x1, style_id:int, num_steps:int|None=None)->torch.Tensor:
-        "Deterministic backward integration t=1→0 under `style_id`."
-        x, squeeze = self._prep(x1)
-        x0 = invert_ode(self.model, x, style_id, num_steps or self.num_steps, **self._kw())
-        return x0[0] if squeeze else x0
+# %% ../nbs/13_sampler.ipynb #0f39d245
+@patch
+def invert(self:LGTInference, x1, style_id:int, num_steps:int|None=None)->torch.Tensor:
+    "Deterministic backward integration t=1→0 under `style_id`."
+    x, squeeze = self._prep(x1)
+    x0 = invert_ode(self.model, x, style_id, num_steps or self.num_steps, **self._kw())
+    return x0[0] if squeeze else x0
 
-    def generate(self, x0, style_id:int, num_steps:int|None=None, seed:int|None=None)->torch.Tensor:
-        "Langevin-ODE integration t=0→1 under `style_id` (`seed` fixes the noise; None uses torch's global RNG)."
-        x, squeeze = self._prep(x0)
-        g = torch.Generator().manual_seed(seed) if seed is not None else None
-        x1 = langevin_ode_sample(self.model, x, style_id, num_steps or self.num_steps, self.temperature_lambda,
-                                 self.temperature_threshold, generator=g, **self._kw())
-        return x1[0] if squeeze else x1
+# %% ../nbs/13_sampler.ipynb #e695a914
+@patch
+def generate(self:LGTInference, x0, style_id:int, num_steps:int|None=None, seed:int|None=None)->torch.Tensor:
+    "Langevin-ODE integration t=0→1 under `style_id` (`seed` fixes the noise; None uses torch's global RNG)."
+    x, squeeze = self._prep(x0)
+    g = torch.Generator().manual_seed(seed) if seed is not None else None
+    x1 = langevin_ode_sample(self.model, x, style_id, num_steps or self.num_steps, self.temperature_lambda,
+                             self.temperature_threshold, generator=g, **self._kw())
+    return x1[0] if squeeze else x1
 
-    def transfer_style(self, x_source,               # source latents [B,C,h,w] or [C,h,w]
-                       source_style_id:int=0, target_style_id:int=1,
-                       num_steps:int|None=None,      # None: self.num_steps
-                       seed:int|None=None)->torch.Tensor:
-        "Transfer latents from `source_style_id` to `target_style_id`: `generate(invert(x, source), target)`."
-        x0 = self.invert(x_source, source_style_id, num_steps)
-        return self.generate(x0, target_style_id, num_steps, seed)
+# %% ../nbs/13_sampler.ipynb #0a9ccc30
+@patch
+def transfer_style(self:LGTInference, x_source,               # source latents [B,C,h,w] or [C,h,w]
+                   source_style_id:int=0, target_style_id:int=1,
+                   num_steps:int|None=None,      # None: self.num_steps
+                   seed:int|None=None)->torch.Tensor:
+    "Transfer latents from `source_style_id` to `target_style_id`: `generate(invert(x, source), target)`."
+    x0 = self.invert(x_source, source_style_id, num_steps)
+    return self.generate(x0, target_style_id, num_steps, seed)
 
 # %% ../nbs/13_sampler.ipynb #245ae287
 def load_vae(device='cpu', repo_id:str='stabilityai/sd-vae-ft-mse')->VAECodec:

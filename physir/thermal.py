@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter
+from fastcore.basics import patch
 
 # %% ../nbs/01_thermal.ipynb #4cbb1cb0
 PLANCK_H = 6.62607015e-34        # Planck constant, J·s
@@ -75,6 +76,7 @@ def _planck_tail(x):
     if small is None: return large
     return xp.where(x < _SERIES_SWITCH_X, small, large)
 
+# %% ../nbs/01_thermal.ipynb #efd09275
 def _check_band(wl_min, wl_max):
     if not (0 <= wl_min < wl_max): raise ValueError(f"band [{wl_min}, {wl_max}] m: need 0 ≤ wl_min < wl_max (metres, e.g. 8e-6, 14e-6)")
 
@@ -93,6 +95,7 @@ def band_radiance(T_kelvin, # temperature(s) in K: float, numpy array or torch t
     tail_long = _planck_tail(C2_M_K / wl_max / T)                          # G(x₂), x₂ small (0 for wl_max = ∞)
     return _like_input(_RADIANCE_SCALE * T**4 * (tail_long - tail_short), T_kelvin)
 
+# %% ../nbs/01_thermal.ipynb #3ff2fe30
 def band_radiance_dT(T_kelvin, wl_min:float=8e-6, wl_max:float=14e-6):
     "Analytic dL/dT of `band_radiance`, in W·m⁻²·sr⁻¹·K⁻¹ (used for NETD and for inverting radiance)."
     _check_band(wl_min, wl_max)
@@ -104,6 +107,7 @@ def band_radiance_dT(T_kelvin, wl_min:float=8e-6, wl_max:float=14e-6):
     L = _RADIANCE_SCALE * T**4 * (_planck_tail(C2_M_K / wl_max / T) - (_planck_tail(C2_M_K / wl_min / T) if wl_min > 0 else 0.0))
     return _like_input(4 * L / T + _RADIANCE_SCALE * T**3 * (edge(wl_max) - edge(wl_min)), T_kelvin)
 
+# %% ../nbs/01_thermal.ipynb #83833347
 def sb_exitance(T_kelvin):
     "Stefan–Boltzmann black-body exitance σT⁴ over the whole spectrum and hemisphere, in W·m⁻²."
     T = _as_float64(T_kelvin); _check_positive_temperature(T)
@@ -203,6 +207,7 @@ class Material:
     sky_view: float = 0.5               # fraction of the reflected environment that is sky (0 = all surroundings)
     group: str = 'ground'               # sky, ground, water, building, vegetation, vehicle, person, prop
 
+# %% ../nbs/01_thermal.ipynb #839df0c6
 _CAR_COLOURS = ((0.8, 0.8, 0.8), (0.03, 0.03, 0.03), (0.45, 0.46, 0.48), (0.5, 0.04, 0.03), (0.05, 0.12, 0.4),
                 (0.2, 0.2, 0.22), (0.6, 0.5, 0.1), (0.1, 0.25, 0.12))
 _CLOTH_COLOURS = ((0.05, 0.05, 0.07), (0.1, 0.15, 0.35), (0.5, 0.05, 0.05), (0.7, 0.7, 0.65), (0.15, 0.3, 0.12),
@@ -245,6 +250,8 @@ MATERIALS = [
     Material('PVC plastic', 0.93, palette=_PLASTIC_COLOURS, texture=0.05, solar_gain_k=16, temp_texture_k=0.3, sky_view=0.5, group='prop'),
     Material('polished stainless steel', 0.12, (0.58, 0.58, 0.6), texture=0.05, solar_gain_k=5, temp_texture_k=0.2, sky_view=0.5, group='prop'),
 ]
+
+# %% ../nbs/01_thermal.ipynb #feab767a
 MATERIAL_IDS = {m.name: i for i, m in enumerate(MATERIALS)}
 NUM_MATERIALS = len(MATERIALS)
 
@@ -315,46 +322,56 @@ class _Canvas:
         if y1 <= y0 or x1 <= x0: return None
         return (slice(y0, y1), slice(x0, x1)), np.arange(y0, y1)[:, None], np.arange(x0, x1)[None]
 
-    def paint(self, box, mask, name:str, rgb=None, heat=0.0):
-        "Paint material `name` where `mask` (None = whole box); `heat` is K or a function of (yy, xx)."
-        if box is None: return
-        sl, yy, xx = box
-        mid = MATERIAL_IDS[name]
-        if rgb is None: rgb = self.colour(name)
-        h = heat(yy, xx) if callable(heat) else heat
-        if mask is None:
-            self.material[sl] = mid; self.albedo[sl] = rgb; self.lit[sl] = 1.0
-            self.heat[sl] = h
-        else:
-            if not mask.any(): return
-            self.material[sl][mask] = mid; self.albedo[sl][mask] = rgb; self.lit[sl][mask] = 1.0
-            self.heat[sl][mask] = np.broadcast_to(h, mask.shape)[mask] if np.ndim(h) else h
+# %% ../nbs/01_thermal.ipynb #e64df8e2
+@patch
+def paint(self:_Canvas, box, mask, name:str, rgb=None, heat=0.0):
+    "Paint material `name` where `mask` (None = whole box); `heat` is K or a function of (yy, xx)."
+    if box is None: return
+    sl, yy, xx = box
+    mid = MATERIAL_IDS[name]
+    if rgb is None: rgb = self.colour(name)
+    h = heat(yy, xx) if callable(heat) else heat
+    if mask is None:
+        self.material[sl] = mid; self.albedo[sl] = rgb; self.lit[sl] = 1.0
+        self.heat[sl] = h
+    else:
+        if not mask.any(): return
+        self.material[sl][mask] = mid; self.albedo[sl][mask] = rgb; self.lit[sl][mask] = 1.0
+        self.heat[sl][mask] = np.broadcast_to(h, mask.shape)[mask] if np.ndim(h) else h
 
-    def rect(self, y0, y1, x0, x1, name, rgb=None, heat=0.0):
-        self.paint(self._box(y0, y1, x0, x1), None, name, rgb, heat)
+# %% ../nbs/01_thermal.ipynb #82802793
+@patch
+def rect(self:_Canvas, y0, y1, x0, x1, name, rgb=None, heat=0.0):
+    self.paint(self._box(y0, y1, x0, x1), None, name, rgb, heat)
 
-    def ellipse(self, cy, cx, ry, rx, name, rgb=None, heat=0.0):
-        box = self._box(cy - ry, cy + ry + 1, cx - rx, cx + rx + 1)
-        if box is None: return
-        _, yy, xx = box
-        self.paint(box, ((yy - cy) / max(ry, 0.5))**2 + ((xx - cx) / max(rx, 0.5))**2 <= 1, name, rgb, heat)
+# %% ../nbs/01_thermal.ipynb #dc124279
+@patch
+def ellipse(self:_Canvas, cy, cx, ry, rx, name, rgb=None, heat=0.0):
+    box = self._box(cy - ry, cy + ry + 1, cx - rx, cx + rx + 1)
+    if box is None: return
+    _, yy, xx = box
+    self.paint(box, ((yy - cy) / max(ry, 0.5))**2 + ((xx - cx) / max(rx, 0.5))**2 <= 1, name, rgb, heat)
 
-    def trapezoid(self, y0, y1, top, bottom, name, rgb=None, heat=0.0):
-        "Rows y0..y1 with x-extent linearly from `top`=(xl, xr) at y0 to `bottom`=(xl, xr) at y1."
-        box = self._box(y0, y1, min(top[0], bottom[0]), max(top[1], bottom[1]) + 1)
-        if box is None: return
-        _, yy, xx = box
-        t = (yy - y0) / max(y1 - y0, 1)
-        xl, xr = top[0] + t * (bottom[0] - top[0]), top[1] + t * (bottom[1] - top[1])
-        self.paint(box, (xx >= xl) & (xx < xr), name, rgb, heat)
+# %% ../nbs/01_thermal.ipynb #23589116
+@patch
+def trapezoid(self:_Canvas, y0, y1, top, bottom, name, rgb=None, heat=0.0):
+    "Rows y0..y1 with x-extent linearly from `top`=(xl, xr) at y0 to `bottom`=(xl, xr) at y1."
+    box = self._box(y0, y1, min(top[0], bottom[0]), max(top[1], bottom[1]) + 1)
+    if box is None: return
+    _, yy, xx = box
+    t = (yy - y0) / max(y1 - y0, 1)
+    xl, xr = top[0] + t * (bottom[0] - top[0]), top[1] + t * (bottom[1] - top[1])
+    self.paint(box, (xx >= xl) & (xx < xr), name, rgb, heat)
 
-    def shadow(self, cy, cx, ry, rx, strength=1.0):
-        "Mark an elliptic ground patch as shaded (no direct sun)."
-        box = self._box(cy - ry, cy + ry + 1, cx - rx, cx + rx + 1)
-        if box is None: return
-        sl, yy, xx = box
-        inside = ((yy - cy) / max(ry, 0.5))**2 + ((xx - cx) / max(rx, 0.5))**2 <= 1
-        self.lit[sl][inside] *= (1 - strength)
+# %% ../nbs/01_thermal.ipynb #dd0fc755
+@patch
+def shadow(self:_Canvas, cy, cx, ry, rx, strength=1.0):
+    "Mark an elliptic ground patch as shaded (no direct sun)."
+    box = self._box(cy - ry, cy + ry + 1, cx - rx, cx + rx + 1)
+    if box is None: return
+    sl, yy, xx = box
+    inside = ((yy - cy) / max(ry, 0.5))**2 + ((xx - cx) / max(rx, 0.5))**2 <= 1
+    self.lit[sl][inside] *= (1 - strength)
 
 # %% ../nbs/01_thermal.ipynb #9bf22018
 @dataclass
@@ -368,6 +385,7 @@ class _Conditions:
     horizon: int            # horizon row
     sun_side: int           # +1: shadows fall to the right, −1: to the left
 
+# %% ../nbs/01_thermal.ipynb #0ab1f999
 def _draw_sky_and_ground(cv:_Canvas, c:_Conditions, coarse:np.ndarray):
     S, rng, h = cv.S, cv.rng, c.horizon
     cv.rect(0, h, 0, S, 'sky', rgb=np.zeros(3, np.float32), heat=c.sky_k - c.air_k)   # sky colour is set in shading
@@ -384,6 +402,7 @@ def _draw_sky_and_ground(cv:_Canvas, c:_Conditions, coarse:np.ndarray):
     sl = (slice(h, S), slice(0, S))
     cv.material[sl][patches] = MATERIAL_IDS[patch]; cv.albedo[sl][patches] = cv.colour(patch)
 
+# %% ../nbs/01_thermal.ipynb #69c085ac
 def _draw_water(cv:_Canvas, c:_Conditions):
     S, rng, h = cv.S, cv.rng, c.horizon
     cy, cx = rng.uniform(h + 0.25 * (S - h), S), rng.uniform(0, S)
@@ -391,6 +410,7 @@ def _draw_water(cv:_Canvas, c:_Conditions):
     frozen = c.air_k < 271
     cv.ellipse(cy, cx, ry, rx, 'ice' if frozen else 'water', heat=rng.uniform(-3.0, 2.0) if not frozen else 0.0)
 
+# %% ../nbs/01_thermal.ipynb #8588ba96
 def _draw_road(cv:_Canvas, c:_Conditions):
     "A road in perspective from the bottom edge to a vanishing point on the horizon, with pavements and dashes."
     S, rng, h = cv.S, cv.rng, c.horizon
@@ -405,6 +425,7 @@ def _draw_road(cv:_Canvas, c:_Conditions):
     cv.paint(box, dashes & (cv.material[sl] == MATERIAL_IDS['asphalt']), 'road marking paint')
     return vx, bx, half
 
+# %% ../nbs/01_thermal.ipynb #18dff212
 def _draw_buildings(cv:_Canvas, c:_Conditions, n:int):
     S, rng, h = cv.S, cv.rng, c.horizon
     heating = max(0.0, 293.0 - c.air_k)   # warm interiors leak heat through walls and windows in cold weather
@@ -430,6 +451,7 @@ def _draw_buildings(cv:_Canvas, c:_Conditions, n:int):
         else:
             cv.rect(y0 - 0.02 * S, y0, x0 - 1, x0 + w + 1, roof)
 
+# %% ../nbs/01_thermal.ipynb #74b42509
 def _draw_trees(cv:_Canvas, c:_Conditions, n:int):
     S, rng, h = cv.S, cv.rng, c.horizon
     for _ in range(n):
@@ -446,6 +468,7 @@ def _draw_trees(cv:_Canvas, c:_Conditions, n:int):
             r = 0.13 * sc * S
             cv.ellipse(base - trunk_h - 0.7 * r, x, 0.9 * r, r, 'deciduous foliage', heat=rng.uniform(-1.0, 1.0))
 
+# %% ../nbs/01_thermal.ipynb #15302812
 def _draw_props(cv:_Canvas, c:_Conditions, road):
     "Lamp posts (stainless), a sign (bare aluminium back), a bin (PVC), a container (rusted/galvanised), boulders (granite)."
     S, rng, h = cv.S, cv.rng, c.horizon
@@ -471,6 +494,7 @@ def _draw_props(cv:_Canvas, c:_Conditions, road):
         base, sc, x = spot(); r = rng.uniform(0.02, 0.05) * sc * S
         cv.ellipse(base - 0.6 * r, x, 0.6 * r, r, 'granite')
 
+# %% ../nbs/01_thermal.ipynb #fd725fef
 def _draw_vehicles(cv:_Canvas, c:_Conditions, n:int, running_p:float, road):
     "Side-view cars; a running engine heats hood, exhaust and tyres — same paint as a cold one."
     S, rng, h = cv.S, cv.rng, c.horizon
@@ -506,6 +530,7 @@ def _draw_vehicles(cv:_Canvas, c:_Conditions, n:int, running_p:float, road):
         tail = x0 if face > 0 else x1
         cv.rect(base - 0.24 * ht, base - 0.17 * ht, tail - 0.05 * w, tail + 0.02 * w, 'exhaust pipe (oxidised steel)', heat=exhaust_k)
 
+# %% ../nbs/01_thermal.ipynb #32104e1c
 def _draw_people(cv:_Canvas, c:_Conditions, n:int):
     "Standing people: skin at body temperature, clothing between skin and air."
     S, rng, h = cv.S, cv.rng, c.horizon
@@ -540,6 +565,7 @@ _FROZEN_IDS = (MATERIAL_IDS['snow'], MATERIAL_IDS['ice'])
 _SKY_IDS = (MATERIAL_IDS['sky'], MATERIAL_IDS['cloud'])
 _BRICK = MATERIAL_IDS['brick']
 
+# %% ../nbs/01_thermal.ipynb #86f66feb
 class _RadianceTable:
     "Band radiance tabulated on 150–700 K every 0.02 K for fast per-pixel lookup (linear interpolation, < 1e-6 relative)."
     T0, T1, STEP = 150.0, 700.0, 0.02
@@ -557,6 +583,7 @@ class _RadianceTable:
 
 _fast_band_radiance = _RadianceTable()
 
+# %% ../nbs/01_thermal.ipynb #f8877f08
 def _shade(cv:_Canvas, c:_Conditions, camera:Camera, coarse, medium, fine):
     "Physical maps and the RGB image from the painted layers (all numpy, float32 where precision allows)."
     S, mat, h = cv.S, cv.material, c.horizon
