@@ -672,18 +672,18 @@ def frozen_parts_on(self:DecompositionGuidedFlux, device):
 
 # %% ../nbs/07_flux.ipynb #951f7c6e
 @patch
-def pipeline(self:DecompositionGuidedFlux, cls=DecompositionFluxFillPipeline)->FluxFillPipeline:
-    "A FluxFillPipeline over this model's transformer (processors and LoRA included), VAE and scheduler; no text encoders."
+def pipeline(self:DecompositionGuidedFlux, cls=DecompositionFluxFillPipeline, progress:bool=False)->FluxFillPipeline:
+    "A FluxFillPipeline over this model's transformer (processors and LoRA included), VAE and scheduler; no text encoders; `progress`: diffusers' bar over the denoising steps."
     pipe = cls(scheduler=self.scheduler, vae=self.vae, transformer=self.transformer,
                text_encoder=None, tokenizer=None, text_encoder_2=None, tokenizer_2=None)
-    pipe.set_progress_bar_config(disable=True)
+    pipe.set_progress_bar_config(disable=not progress, desc='FLUX denoising', leave=False)
     return pipe
 
 @patch
 @torch.no_grad()
 def generate(self:DecompositionGuidedFlux, rgb:torch.Tensor, # [B,3,H,W] in [0,1], any size
              num_inference_steps:int=28, guidance_scale:float|None=None, seed:int=0,
-             return_diptych:bool=False)->torch.Tensor:
+             return_diptych:bool=False, progress:bool=False)->torch.Tensor:
     "Infrared `[B,1,H,W]` in [0,1], the size of `rgb`, sampled by `FluxFillPipeline`."
     _check_batch(rgb, 'rgb', (3,))
     was_training = self.training; self.eval()
@@ -694,7 +694,7 @@ def generate(self:DecompositionGuidedFlux, rgb:torch.Tensor, # [B,3,H,W] in [0,1
         prep = {'grid': (H // self.vae_scale // 2, W // self.vae_scale // 2), 'size': (H, W)}   # the pipeline encodes the rest
         if self.guidance != 'none': prep['maps'] = self.decompose(image[..., :W // 2])
         jak, extra = self.guidance_inputs(prep)
-        pipe = self.pipeline()
+        pipe = self.pipeline(progress=progress)
         pipe.decomposition_channels = extra
         device = self.prompt_embeds.device
         out = pipe(image=image, mask_image=mask, height=prep['size'][0], width=prep['size'][1],

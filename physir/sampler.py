@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from fastcore.script import call_parse
+from tqdm.auto import tqdm
 from .core import ConfigError, load_config, get_device, load_image, save_image, IMAGE_EXTS, cli_errors, resize_image
 from .training import load_checkpoint, expect_kind
 from .latents import LatentCodec, VAECodec, make_codec, CODEC_NAMES
@@ -58,11 +59,12 @@ def langevin_ode_sample(model:nn.Module,
                         temperature_lambda:float=0.1, temperature_threshold:float=0.5,
                         use_cfg:bool=True, cfg_scale:float=2.0, cfg_decay:bool=True,
                         generator:torch.Generator|None=None, # CPU generator for the Langevin noise
-                        return_trajectory:bool=False)->torch.Tensor:
+                        return_trajectory:bool=False,
+                        progress:bool=False)->torch.Tensor:        # a progress bar over the steps
     "Integrate forward from t=0 to 1: `x += v·Δt + σ(t)·√Δt·ξ` (Euler–Maruyama, left-end σ and v)."
     if num_steps < 1: raise ValueError(f"num_steps={num_steps}: need at least one step")
     dt, x, traj = 1.0 / num_steps, x0, [x0]
-    for k in range(num_steps):
+    for k in tqdm(range(num_steps), desc='LGT sampling', unit='step', leave=False, disable=not progress):
         t = k * dt
         x = x + guided_velocity(model, x, t, style_id, use_cfg, cfg_scale, cfg_decay).to(x.dtype) * dt
         sigma = sigma_schedule(t, temperature_lambda, temperature_threshold)
@@ -73,11 +75,11 @@ def langevin_ode_sample(model:nn.Module,
 
 @torch.no_grad()
 def invert_ode(model:nn.Module, x1:torch.Tensor, style_id, num_steps:int=20,
-               use_cfg:bool=True, cfg_scale:float=2.0, cfg_decay:bool=True)->torch.Tensor:
+               use_cfg:bool=True, cfg_scale:float=2.0, cfg_decay:bool=True, progress:bool=False)->torch.Tensor:
     "Integrate backwards from t=1 to 0 without noise: `x_k = x_{k+1} − v(x_{k+1}, t_k)·Δt` (mirrors the forward steps)."
     if num_steps < 1: raise ValueError(f"num_steps={num_steps}: need at least one step")
     dt, x = 1.0 / num_steps, x1
-    for k in range(num_steps - 1, -1, -1):
+    for k in tqdm(range(num_steps - 1, -1, -1), desc='LGT inversion', unit='step', leave=False, disable=not progress):
         x = x - guided_velocity(model, x, k * dt, style_id, use_cfg, cfg_scale, cfg_decay).to(x.dtype) * dt
     return x
 
@@ -124,8 +126,9 @@ class LGTInference:
                  temperature_threshold:float|None=None, # None: the checkpoint's inference.temperature_threshold
                  cfg_decay:bool|None=None,           # None: the checkpoint's inference.cfg_decay
                  model:nn.Module|None=None,          # an in-memory model instead of `model_path`
-                 config:LGTConfig|None=None):        # its config (with `model`)
-        self.device = get_device(device)
+                 config:LGTConfig|None=None,         # its config (with `model`)
+                 progress:bool=False):               # progress bars over the integration steps
+        self.device, self.progress = get_device(device), progress
         if model is None:
             if model_path is None: raise ValueError("LGTInference needs model_path (a checkpoint) or model")
             model, config, self.state = load_lgt_model(model_path, self.device)
@@ -158,7 +161,7 @@ class LGTInference:
 def invert(self:LGTInference, x1, style_id:int, num_steps:int|None=None)->torch.Tensor:
     "Deterministic backward integration t=1→0 under `style_id`."
     x, squeeze = self._prep(x1)
-    x0 = invert_ode(self.model, x, style_id, num_steps or self.num_steps, **self._kw())
+    x0 = invert_ode(self.model, x, style_id, num_steps or self.num_steps, progress=self.progress, **self._kw())
     return x0[0] if squeeze else x0
 
 # %% ../nbs/13_sampler.ipynb #e695a914
@@ -168,7 +171,7 @@ def generate(self:LGTInference, x0, style_id:int, num_steps:int|None=None, seed:
     x, squeeze = self._prep(x0)
     g = torch.Generator().manual_seed(seed) if seed is not None else None
     x1 = langevin_ode_sample(self.model, x, style_id, num_steps or self.num_steps, self.temperature_lambda,
-                             self.temperature_threshold, generator=g, **self._kw())
+                             self.temperature_threshold, generator=g, progress=self.progress, **self._kw())
     return x1[0] if squeeze else x1
 
 # %% ../nbs/13_sampler.ipynb #0a9ccc30
