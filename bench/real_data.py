@@ -31,12 +31,12 @@ import numpy as np
 import torch
 from PIL import Image
 from fastcore.script import call_parse
-from physir.core import save_image
+from physir.core import save_image, resize_image
 from physir.data import write_synthetic_dataset
 from physir.datasets import find_pairs, load_pair, read_radiometric
 from physir.metrics import image_rho, score_with_baselines
 from physir.pseudo_labels import luminance
-from physir.generate import IRGenerator, FusionBackend, DirectBackend, working_size, resize_to, physir_generate
+from physir.generate import IRGenerator, FusionBackend, DirectBackend, working_size, physir_generate
 from physir.train_decomposition import DecompTrainConfig, DecompositionTrainer
 
 FLOOR_BASELINES = ('constant', 'grey', 'inverted_grey')
@@ -94,10 +94,10 @@ def part_a(real:Path, net, short_side:int)->dict:
         ir_only.append(image_rho(ir_as_stored(T), T))
         if item['rgb'] is None: continue
         rgb = item['rgb'][None]; h, w = rgb.shape[-2:]
-        out = net(resize_to(rgb, working_size(h, w, short_side=short_side)))
+        out = net(resize_image(rgb, working_size(h, w, short_side=short_side)))
         lum = luminance(rgb)[0]
         rows.append(dict(name=item['name'], size=f"{w}x{h}", span=f"{T.min():.1f}-{T.max():.1f} K",
-                         intensity=image_rho(resize_to(out.intensity, (h, w))[0], T), fusion=image_rho(resize_to(out.fusion, (h, w))[0], T),
+                         intensity=image_rho(resize_image(out.intensity, (h, w))[0], T), fusion=image_rho(resize_image(out.fusion, (h, w))[0], T),
                          luminance=image_rho(lum, T), inverted=image_rho(1 - lum, T), ir=ir_only[-1]))
     return dict(rows=rows, ir_all=ir_only)
 
@@ -215,7 +215,7 @@ def main(root:str=None,                # the real data (default: ../shared/real 
         if 'c' in parts:
             inputs = work/'timing_inputs'; inputs.mkdir(parents=True, exist_ok=True)
             for record in held_out[:n_timing]:
-                save_image(resize_to(load_pair(record)['rgb'][None], (512, 640))[0].clamp(0, 1), inputs/f'{record.name}.png')
+                save_image(resize_image(load_pair(record)['rgb'], (512, 640)).clamp(0, 1), inputs/f'{record.name}.png')
             print(f"\n(c) physir_generate on {n_timing} RoadScene frames resized to 640×512 (working size 640×512, device cpu, "
                   f"{torch.get_num_threads()} torch thread(s)), per image after one warm-up image:")
             for method in ('fusion', 'direct'):

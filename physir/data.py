@@ -14,14 +14,13 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.utils.data import Dataset, DataLoader
 from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file as load_safetensors, save as safetensors_bytes
 from fastcore.script import call_parse
 from .core import IMAGE_EXTS, load_image, load_infrared, save_image, save_infrared, atomic_write, load_config
-from .core import cli_errors, DataError, ConfigError, atomic_folder
+from .core import cli_errors, DataError, ConfigError, atomic_folder, resize_image
 from .thermal import render_scene, Camera, MATERIALS, SCENE_VERSION
 from fastcore.basics import patch
 
@@ -135,13 +134,6 @@ def scan_pairs(root, split:str='train', check_files:bool=True)->PairReport:
     return rep
 
 # %% ../nbs/02_data.ipynb #5d39ba7c
-def _resize(x:torch.Tensor, size, nearest:bool=False)->torch.Tensor:
-    "Resize [C,H,W] float (bilinear, antialiased) or [H,W] integer map (nearest) to `size` = (H, W)."
-    if tuple(x.shape[-2:]) == tuple(size): return x
-    if nearest: return F.interpolate(x[None, None].float(), size=size, mode='nearest-exact')[0, 0].to(x.dtype)
-    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]    # antialiasing matters (and costs) only when shrinking
-    return F.interpolate(x[None].float(), size=size, mode='bilinear', align_corners=False, antialias=shrink)[0]
-
 def _gt_map(t:torch.Tensor, key:str, path, integer:bool=False)->torch.Tensor:
     "A ground-truth map as [1,H,W] float32 (or [H,W] int64 for `integer`), naming the file and key if its shape is wrong."
     if t.ndim == 3 and t.shape[0] == 1: t = t[0]
@@ -192,7 +184,7 @@ class JointTransform:
             if not isinstance(x, torch.Tensor): out[key] = x; continue
             x = x[..., top:top + h, left:left + w]
             if flip: x = x.flip(-1)
-            x = _resize(x, size, nearest=not x.is_floating_point())
+            x = resize_image(x, size, 'bilinear' if x.is_floating_point() else 'nearest-exact')   # label maps keep their ids
             out[key] = x.clamp(0, 1) if key in ('rgb', 'infrared') else x
         return out
 

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from PIL import Image
 from fastcore.script import call_parse, Param
-from .core import IMAGE_EXTS, DataError, cli_errors, parse_key_values, atomic_folder, _open_image, _rgb_tensor
-from .data import DatasetLayoutError, DatasetValidationError, GT_KEYS, GT_OPTIONAL_KEYS, scan_pairs, _resize, _gt_map
+from .core import IMAGE_EXTS, DataError, cli_errors, parse_key_values, atomic_folder, _open_image, _rgb_tensor, resize_image
+from .data import DatasetLayoutError, DatasetValidationError, GT_KEYS, GT_OPTIONAL_KEYS, scan_pairs, _gt_map
 
 # %% ../nbs/02a_datasets.ipynb #3578ff1d
 @dataclass
@@ -522,7 +522,7 @@ def _match_pair(rgb:torch.Tensor, ir_hw, record:PairRecord)->torch.Tensor:
     if record.pair_resize == 'rgb_to_ir' and abs((W / H) / (w / h) - 1) > 0.02:
         raise DatasetValidationError(f"pair {record.name!r}: {sizes} — aspect ratios {W / H:.3f} vs {w / h:.3f} differ, so "
                                      "resizing would stretch the image; pass pair_resize='stretch' to allow it")
-    return _resize(rgb, (h, w)).clamp(0, 1)
+    return resize_image(rgb, (h, w)).clamp(0, 1)
 
 def _load_gt(path:Path, hw)->dict:
     "Ground-truth maps of the kit layout at the IR size (an error naming the file if sizes or values are wrong)."

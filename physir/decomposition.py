@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BACKBONES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'STAGE1_METHODS', 'STAGE1_NETS', 'backbone_config',
            'DecompositionOutput', 'PhysicsFusion', 'FPNDecoder', 'Stage1Net', 'DecompositionNet', 'DirectOutput',
-           'DirectIRNet', 'load_stage1_net']
+           'DirectIRNet', 'load_stage1_net', 'decomposition_figure']
 
 # %% ../nbs/04_decomposition.ipynb #8e07f84c
 import json
@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from safetensors.torch import load as safetensors_load, save as safetensors_save
 from transformers import ResNetBackbone, ResNetConfig
 
-from .core import atomic_write
+from .core import atomic_write, show_grid
+from .thermal import colorize_materials
 from fastcore.basics import patch
 
 # %% ../nbs/04_decomposition.ipynb #00cc5206
@@ -310,3 +311,36 @@ def load_stage1_net(directory, # a folder written by `DecompositionNet.save` or 
     method = config.get('method', 'fusion') if isinstance(config, dict) else None
     if method not in STAGE1_NETS: raise ValueError(f"{path}: method {method!r} is not one of {STAGE1_METHODS}")
     return STAGE1_NETS[method].load(directory, map_location)
+
+# %% ../nbs/04_decomposition.ipynb #2ee7954c
+def _figure_columns(output, infrared)->list:
+    "(title, maps `[B,...]`, colour map) per column after the RGB: the true IR if given, then the network's maps."
+    cols = [] if infrared is None else [('IR', infrared, 'inferno')]
+    if isinstance(output, DirectOutput): return cols + [('direct IR_hat', output.ir, 'inferno')]
+    if not isinstance(output, DecompositionOutput):
+        raise TypeError(f"decomposition_figure: expected a DecompositionOutput or DirectOutput, got {type(output).__name__}")
+    return cols + [('intensity', output.intensity, 'inferno'),
+                   (f'material ({output.material_logits.shape[1]} classes)', output.material, None),   # ids [B,H,W]
+                   ('emissivity ε', output.emissivity, 'viridis'), ('environment X', output.environment, 'viridis'),
+                   ('fusion IR_hat', output.fusion, 'inferno')]
+
+def decomposition_figure(rgb:torch.Tensor, # [B,3,H,W] in [0,1]
+                         output, # the Stage-1 net's `DecompositionOutput` or `DirectOutput` for `rgb`
+                         infrared:torch.Tensor|None=None, # [B,1,H,W] true IR, drawn after the RGB when given
+                         n:int=4, # rows: the first `n` images of the batch
+                         size:float=1.4, # inches per panel
+                         title:str|None=None): # the figure's title
+    "A matplotlib Figure, one row per image: RGB | IR | intensity | material | emissivity ε | environment X | fusion."
+    if not torch.is_tensor(rgb) or rgb.ndim != 4 or rgb.shape[1] != 3:
+        raise ValueError(f"decomposition_figure: rgb must be [B,3,H,W], got shape {tuple(getattr(rgb, 'shape', ()))}")
+    if n < 1: raise ValueError(f"decomposition_figure: n={n}; expected at least one row")
+    cols = [('RGB', rgb, None)] + _figure_columns(output, infrared)
+    for name, maps, _ in cols:
+        if maps.shape[0] != rgb.shape[0]:
+            raise ValueError(f"decomposition_figure: {name} has batch size {maps.shape[0]}, rgb has {rgb.shape[0]}")
+    n = min(n, rgb.shape[0])
+    as_image = lambda m: colorize_materials(m) if m.ndim == 2 else m.detach().float().cpu()   # material ids get their colours
+    images = [as_image(maps[i]) for i in range(n) for _, maps, _ in cols]
+    return show_grid(images, titles=[c[0] for c in cols], cmaps=[c[2] for c in cols] * n, ncols=len(cols), size=size,
+                     suptitle=title)
+

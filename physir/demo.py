@@ -14,19 +14,18 @@ import numpy as np
 import torch
 from fastcore.script import call_parse
 from torch.utils.data import DataLoader
-from .core import seed_everything, atomic_write, save_image
+from .core import seed_everything, atomic_write, save_image, resize_image
 from .core import cli_errors
 from .thermal import colorize_materials
 from .data import write_synthetic_dataset, PairedThermalDataset
 from .pseudo_labels import luminance
 from .train_decomposition import DecompTrainConfig, DecompositionTrainer
-from .decomposition import DecompositionNet
+from .decomposition import DecompositionNet, decomposition_figure
 from .train_flux import FluxTrainConfig, train_flux, load_flux_checkpoint
 from .core import load_config
 from .latents import PixelCodec
 from .train_lgt import LGTConfig, train_lgt
 from .generate import IRGenerator
-import torch.nn.functional as F
 from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_per_image, ssim_per_image, image_rho, trivial_baselines
 
 # %% ../nbs/17_demo.ipynb #103248d3
@@ -231,9 +230,9 @@ def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:
     summary = train_flux(cfg)
     model = load_flux_checkpoint(summary['checkpoint']).eval()   # this run's, not the newest in the folder
     def generate(rgb):
-        small = F.interpolate(rgb, size=(preset.flux_size,) * 2, mode='area')
+        small = resize_image(rgb, preset.flux_size, 'area')
         ir = model.generate(small, num_inference_steps=preset.flux_sampling_steps, seed=seed)
-        return F.interpolate(ir, size=rgb.shape[-2:], mode='bilinear', align_corners=False)
+        return resize_image(ir, rgb.shape[-2:], antialias=False)
     curves = read_scalars(cfg.log_dir); curves = {k: v for k, v in curves.items() if k.startswith('train/') and 'loss' in k}
     plot_curves(curves, out_dir/'curves_flux.png', 'Stage 2 flow-matching loss')
     text = (f"Tiny FLUX.1-Fill (FluxTransformer2DModel + AutoencoderKL), guidance '{cfg.guidance}', LoRA rank {cfg.lora_rank}; "
@@ -306,21 +305,11 @@ def comparison_figure(dataset, predictions:dict, n:int, path, size:float=1.6)->P
 
 # %% ../nbs/17_demo.ipynb #57d31461
 def stage1_maps_figure(net, dataset, n:int, path, size:float=1.6)->Path:
-    "Rows = held-out scenes; columns = RGB | intensity | material | emissivity ε | environment X | fusion | true IR."
-    import matplotlib.pyplot as plt
-    n = min(n, len(dataset)); cols = ['RGB', 'intensity', 'material', 'emissivity ε', 'environment X', 'fusion', 'true IR']
-    with torch.no_grad(): out = net(torch.stack([dataset[i]['rgb'] for i in range(n)]))
-    fig, axes = plt.subplots(n, len(cols), figsize=(len(cols) * size, n * size), squeeze=False)
-    for r in range(n):
-        it = dataset[r]
-        panels = [(it['rgb'].permute(1, 2, 0), None), (out.intensity[r, 0], 'inferno'),
-                  (colorize_materials(out.material_logits[r].argmax(0)).permute(1, 2, 0), None),
-                  (out.emissivity[r, 0], 'viridis'), (out.environment[r, 0], 'viridis'), (out.fusion[r, 0], 'inferno'),
-                  (it['infrared'][0], 'inferno')]
-        for c, (img, cmap) in enumerate(panels):
-            ax = axes[r, c]; ax.imshow(img.float().numpy(), cmap=cmap); ax.set_xticks([]); ax.set_yticks([])
-            if r == 0: ax.set_title(cols[c], fontsize=8)
-    return save_figure(fig, path)
+    "Rows = held-out scenes; columns = RGB | true IR | intensity | material | emissivity ε | environment X | fusion."
+    items = [dataset[i] for i in range(min(n, len(dataset)))]
+    rgb, ir = torch.stack([it['rgb'] for it in items]), torch.stack([it['infrared'] for it in items])
+    with torch.no_grad(): out = net(rgb)
+    return save_figure(decomposition_figure(rgb, out, ir, n=len(items), size=size), path)
 
 # %% ../nbs/17_demo.ipynb #78cc470d
 STAGES = ('data', 'stage1', 'direct', 'flux', 'lgt')

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['IR_PROMPT', 'FLUX_SCHEDULER_CONFIG', 'QUANTIZATIONS', 'LORA_TARGET_MODULES', 'GUIDANCE_MODES', 'CACHED_KEYS',
-           'FLUX_FILL_TRANSFORMER_CONFIG', 'FLUX_VAE_CONFIG', 'fit_size', 'resize', 'make_diptych', 'split_diptych',
+           'FLUX_FILL_TRANSFORMER_CONFIG', 'FLUX_VAE_CONFIG', 'fit_size', 'make_diptych', 'split_diptych',
            'flux_scheduler', 'vae_scale_factor', 'fill_in_channels', 'require_extra', 'flux_quantization_config',
            'load_flux_fill', 'tiny_flux_fill', 'tiny_prompt_embeds', 'save_prompt_embeds', 'load_prompt_embeds',
            'save_file_bytes', 'encode_instruction_prompt', 'pack_latents', 'unpack_latents', 'latent_image_ids',
@@ -30,7 +30,7 @@ from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import load_file
 from fastcore.basics import patch
 from .core import atomic_write
-from .core import atomic_folder
+from .core import atomic_folder, resize_image
 from .training import load_tensors_file
 
 # %% ../nbs/07_flux.ipynb #7cd11ddb
@@ -39,12 +39,6 @@ def fit_size(height:int, width:int, multiple:int=16)->tuple[int,int]:
     if multiple < 1: raise ValueError(f"multiple={multiple}: expected a positive integer")
     snap = lambda n: max(multiple, int(round(n / multiple)) * multiple)
     return snap(height), snap(width)
-
-def resize(x:torch.Tensor, size)->torch.Tensor:
-    "Bilinear (antialiased) resize of a `[B,C,H,W]` batch to `size`=(H,W); a no-op when the size already matches."
-    size = tuple(int(s) for s in size)
-    if tuple(x.shape[-2:]) == size: return x
-    return F.interpolate(x, size=size, mode='bilinear', align_corners=False, antialias=True)
 
 def _check_batch(x, name, channels):
     if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] not in channels:
@@ -61,8 +55,8 @@ def make_diptych(rgb:torch.Tensor, # [B,3,H,W] in [0,1]
         _check_batch(ir, 'ir', (1,))
         if ir.shape[0] != rgb.shape[0]: raise ValueError(f"ir: batch size {ir.shape[0]} != rgb batch size {rgb.shape[0]}")
     size = fit_size(*rgb.shape[-2:], multiple)
-    left = resize(rgb, size)
-    right = torch.zeros_like(left) if ir is None else resize(ir.to(left), size).expand(-1, 3, -1, -1)
+    left = resize_image(rgb, size)
+    right = torch.zeros_like(left) if ir is None else resize_image(ir.to(left), size).expand(-1, 3, -1, -1)
     image = torch.cat([left, right], dim=-1).clamp(0, 1)
     mask = torch.zeros_like(image[:, :1]); mask[..., size[1]:] = 1
     return image, mask
@@ -75,7 +69,7 @@ def split_diptych(diptych:torch.Tensor, # [B,C,H,2W]
         raise ValueError(f"diptych: expected [B,C,H,2W] with an even width, got {tuple(getattr(diptych, 'shape', ()))}")
     w = diptych.shape[-1] // 2
     left, right = diptych[..., :w], diptych[..., w:]
-    if size is not None: left, right = resize(left, size), resize(right, size)
+    if size is not None: left, right = resize_image(left, tuple(size)), resize_image(right, tuple(size))
     return left, right
 
 # %% ../nbs/07_flux.ipynb #129c8e01

@@ -4,19 +4,18 @@
 
 # %% auto #0
 __all__ = ['GENERATION_METHODS', 'exif_orientation', 'load_input_image', 'list_inputs', 'CheckpointKindError', 'checkpoint_kind',
-           'find_checkpoint', 'working_size', 'resize_to', 'FusionBackend', 'DirectBackend', 'LGTBackend',
-           'FluxBackend', 'GenerationReport', 'ir_preview', 'IRGenerator', 'physir_generate']
+           'find_checkpoint', 'working_size', 'FusionBackend', 'DirectBackend', 'LGTBackend', 'FluxBackend',
+           'GenerationReport', 'ir_preview', 'IRGenerator', 'physir_generate']
 
 # %% ../nbs/16_generate.ipynb #39c7aaed
 import dataclasses, json, time, sys
 from pathlib import Path
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param, store_true
-from .core import IMAGE_EXTS, load_image, save_image, save_infrared, get_device, autocast_dtype, user_error_line
+from .core import IMAGE_EXTS, load_image, save_image, save_infrared, get_device, autocast_dtype, user_error_line, resize_image
 from .pseudo_labels import luminance
 from .training import latest_checkpoint
 import physir.training as training
@@ -141,12 +140,6 @@ def working_size(H:int, W:int, max_side:int|None=None, multiple:int=1, short_sid
     if max_side and max(H, W) * s > max_side: s = max_side / max(H, W)
     def snap(n): return max(multiple, int(n * s / multiple + 0.5) * multiple)   # round half up
     return snap(H), snap(W)
-
-def resize_to(x:torch.Tensor, size)->torch.Tensor:
-    "Bilinear (antialiased when shrinking) resize of `[B,C,H,W]` to `size`; a no-op at the same size."
-    size = tuple(int(s) for s in size)
-    if tuple(x.shape[-2:]) == size: return x
-    return F.interpolate(x.float(), size=size, mode='bilinear', align_corners=False, antialias=True)
 
 # %% ../nbs/16_generate.ipynb #a71b02dd
 def _to_gray(img:torch.Tensor)->torch.Tensor:
@@ -286,13 +279,13 @@ class IRGenerator:
         x, single = _as_batch(rgb)
         H, W = x.shape[-2:]
         h, w = self.backend.size_for(H, W, self.max_side)
-        x = resize_to(x, (h, w)).clamp(0, 1).to(self.device)
+        x = resize_image(x, (h, w)).clamp(0, 1).to(self.device)
         with torch.random.fork_rng(devices=[self.device] if self.device.type == 'cuda' else []):
             torch.manual_seed(self.seed)   # fixed seed per call: the same image gives the same IR
             ir = self.backend(x, seed=self.seed)
         if ir.ndim != 4 or ir.shape[1] != 1:
             raise RuntimeError(f"{self.method} backend returned shape {tuple(ir.shape)}, expected [B,1,h,w]")
-        ir = resize_to(ir.float().cpu(), (H, W)).clamp(0, 1)
+        ir = resize_image(ir.float().cpu(), (H, W)).clamp(0, 1)
         return ir[0] if single else ir
 
 # %% ../nbs/16_generate.ipynb #2d304f34

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.script import call_parse
-from .core import IMAGE_EXTS, load_image, atomic_write, get_device
+from .core import IMAGE_EXTS, load_image, atomic_write, get_device, resize_image
 from .core import cli_errors, DataError, ConfigError
 from .pseudo_labels import luminance
 
@@ -145,7 +145,7 @@ def load_and_resize(path, target_size:int=256)->torch.Tensor:
     H, W = img.shape[-2:]
     s = target_size / min(H, W)
     h, w = max(target_size, round(H * s)), max(target_size, round(W * s))
-    img = F.interpolate(img[None], size=(h, w), mode='bilinear', antialias=True, align_corners=False)[0]
+    img = resize_image(img, (h, w))
     top, left = (h - target_size) // 2, (w - target_size) // 2
     return img[:, top:top + target_size, left:left + target_size].clamp(0, 1).contiguous()
 

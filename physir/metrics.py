@@ -20,7 +20,7 @@ from fastcore.basics import patch
 from fastcore.script import call_parse, store_true
 import numpy as np
 from .core import IMAGE_EXTS, atomic_write, get_device, load_image, load_infrared
-from .core import cli_errors
+from .core import cli_errors, resize_image
 import torch.nn.functional as F
 from .decomposition import DecompositionOutput
 from .pseudo_labels import luminance
@@ -300,14 +300,9 @@ def evaluate_luminance_baseline(loader, num_classes:int=32)->dict:
 RESIZE_MODES = ('bilinear', 'area', 'nearest')
 
 def match_size(image, size, mode:str='bilinear')->torch.Tensor:
-    "`image` (`[H,W]`, `[C,H,W]` or `[B,C,H,W]`) resized to `size` = (H, W): 'bilinear' (antialiased), 'area' or 'nearest'; unchanged when already that size."
+    "`image` (`[H,W]`, `[C,H,W]` or `[B,C,H,W]`, tensor or array) as float, resized to `size` = (H, W) by `resize_image` with one of the protocol's `RESIZE_MODES`."
     if mode not in RESIZE_MODES: raise ValueError(f"resize={mode!r}: expected one of {RESIZE_MODES}")
-    x, size = torch.as_tensor(image).float(), tuple(int(s) for s in size)
-    if x.ndim not in (2, 3, 4): raise ValueError(f"match_size: expected [H,W], [C,H,W] or [B,C,H,W], got shape {tuple(x.shape)}")
-    if tuple(x.shape[-2:]) == size: return x
-    batch = x.reshape(-1, *x.shape[-3:]) if x.ndim >= 3 else x[None, None]
-    kw = {'align_corners': False, 'antialias': True} if mode == 'bilinear' else {}   # antialias: no aliasing when shrinking
-    return F.interpolate(batch, size=size, mode=mode, **kw).reshape(*x.shape[:-2], *size)
+    return resize_image(torch.as_tensor(image).float(), tuple(int(s) for s in size), mode)
 
 # %% ../nbs/14_metrics.ipynb #0fad274d
 IMAGE_KEYS = ('psnr', 'ssim', 'rho_ir', 'lpips', 'rho_temperature', 'rho_temperature_ref')

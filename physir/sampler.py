@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from fastcore.script import call_parse
-from .core import ConfigError, load_config, get_device, load_image, save_image, IMAGE_EXTS, cli_errors
+from .core import ConfigError, load_config, get_device, load_image, save_image, IMAGE_EXTS, cli_errors, resize_image
 from .training import load_checkpoint, expect_kind
 from .latents import LatentCodec, VAECodec, make_codec, CODEC_NAMES
 from .train_lgt import LGTConfig, build_lgt_model, find_latest_checkpoint
@@ -217,11 +217,11 @@ def transfer_image_file(lgt:LGTInference, codec:LatentCodec, src, dst, source_st
     img = load_image(src)
     H, W = img.shape[-2:]
     size = _fit_size(H, W, image_size, codec.downsample * 4)
-    x = torch.nn.functional.interpolate(img[None], size=size, mode='bilinear', antialias=True, align_corners=False).clamp(0, 1)
+    x = resize_image(img, size)[None].clamp(0, 1)
     z = encode_image(codec, x, lgt.device)
     out = decode_latent(codec, lgt.transfer_style(z, source_style_id, target_style_id, seed=seed))
     if keep_size and tuple(out.shape[-2:]) != (H, W):
-        out = torch.nn.functional.interpolate(out, size=(H, W), mode='bilinear', align_corners=False).clamp(0, 1)
+        out = resize_image(out, (H, W), antialias=False).clamp(0, 1)
     save_image(out[0].cpu(), dst)
     return Path(dst)
 

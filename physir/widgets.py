@@ -11,11 +11,11 @@ from pathlib import Path
 from collections import OrderedDict
 import numpy as np
 import torch
-import torch.nn.functional as F
 import ipywidgets as W
 from IPython.display import display
 from matplotlib.figure import Figure
-from .core import load_image
+from fastcore.basics import patch
+from .core import load_image, resize_image
 from .pseudo_labels import luminance
 from .thermal import colorize_materials
 
@@ -129,6 +129,20 @@ class Explorer:
 
     def _ipython_display_(self): display(self.widget)
 
+# %% ../nbs/15_widgets.ipynb #c1942f1c
+def _class_shares(material:torch.Tensor)->dict:
+    "{class id: share of pixels} of a material id map `[H,W]`, largest first."
+    ids, counts = material.flatten().unique(return_counts=True)
+    order = counts.argsort(descending=True)
+    return {int(ids[j]): counts[j].item() / counts.sum().item() for j in order}
+
+def _highlight(rgb:torch.Tensor, material:torch.Tensor, k:int)->torch.Tensor:
+    "`[3,H,W]`: `rgb` dimmed to gray, class `k`'s pixels in the class colour (50% over the RGB); `rgb` itself for k < 0."
+    if k < 0: return rgb
+    gray = rgb.mean(0, keepdim=True).expand(3, -1, -1) * 0.35
+    colour = colorize_materials(torch.tensor([[k]]))[:, 0, 0].view(3, 1, 1)   # the colour the material map uses
+    return torch.where((material == k)[None], 0.5 * rgb + 0.5 * colour, gray)
+
 # %% ../nbs/15_widgets.ipynb #39397061
 class DecompositionExplorer(Explorer):
     "Pick an image: intensity, material with a class highlighter, a context channel, and fusion vs the IR."
@@ -169,64 +183,66 @@ class DecompositionExplorer(Explorer):
 
     def class_shares(self)->dict:
         "{class id: share of pixels} of the selected image's material map, largest first."
-        ids, counts = self.decomposition().material[0].flatten().unique(return_counts=True)
-        order = counts.argsort(descending=True)
-        return {int(ids[j]): counts[j].item() / counts.sum().item() for j in order}
-
-    def _update_classes(self):
-        "Dropdown of the classes present in the current image (keeps the selection when still present)."
-        shares, keep = self.class_shares(), self.class_select.value
-        self._updating = True
-        try:
-            self.class_select.options = [('none', -1)] + [(f'{k}: {self.class_names[k]} ({s:.0%})', k) for k, s in shares.items()]
-            self.class_select.value = keep if keep in shares else -1
-        finally: self._updating = False
-
-    def _on_image(self, change):
-        try: self._update_classes()
-        except Exception: pass   # shown by the render below
-        self._on_change(change)
-
-    def _on_change(self, change=None):
-        if not self._updating: super()._on_change(change)
+        return _class_shares(self.decomposition().material[0])
 
     def highlight(self, k:int)->torch.Tensor:
         "`[3,H,W]`: the RGB image dimmed to gray, class `k`'s pixels in the class colour (50% over the RGB)."
-        rgb, mat = self.src[self.image_select.value]['rgb'].float(), self.decomposition().material[0]
-        gray = rgb.mean(0, keepdim=True).expand(3, -1, -1) * 0.35
-        if k < 0: return rgb
-        colour = colorize_materials(torch.tensor([[k]]))[:, 0, 0].view(3, 1, 1)   # the colour the material map uses
-        mask = (mat == k)[None]
-        return torch.where(mask, 0.5 * rgb + 0.5 * colour, gray)
-
-    def figure(self):
-        i, k, c = self.image_select.value, self.class_select.value, self.context_slider.value
-        item, out = self.src[i], self.decomposition(i)
-        s = self.size
-        fig = Figure(figsize=(5 * s, 2 * s)); axes = fig.subplots(2, 5)   # not pyplot: no global figure state
-        _panel(axes[0, 0], item['rgb'], f"{item['name']}")
-        _panel(axes[0, 1], out.intensity[0], 'intensity (~temperature)', vmin=0, vmax=1)
-        _panel(axes[0, 2], colorize_materials(out.material[0]), f'material ({self.net.num_material_classes} classes)')
-        share = (out.material[0] == k).float().mean().item()
-        _panel(axes[0, 3], self.highlight(k), 'highlight: none' if k < 0 else f'{k}: {self.class_names[k]} ({share:.1%})')
-        ctx = out.context[0, c]
-        _panel(axes[0, 4], ctx, f'context {c} [{ctx.min():.2f}, {ctx.max():.2f}]', cmap='viridis')
-        _panel(axes[1, 0], out.emissivity[0], 'emissivity ε (~)', cmap='viridis', vmin=0, vmax=1)
-        _panel(axes[1, 1], out.environment[0], 'environment X (~)', vmin=0, vmax=1)
-        _panel(axes[1, 2], out.fusion[0], 'fusion ε·I+(1−ε)·X', vmin=0, vmax=1)
-        ir = item.get('infrared')
-        if ir is not None:
-            err = (out.fusion[0] - ir.float()).abs()
-            _panel(axes[1, 3], ir, 'infrared (real)', vmin=0, vmax=1)
-            _panel(axes[1, 4], err, f'|fusion − IR|, mean {err.mean():.3f}', cmap='magma', vmin=0, vmax=max(err.max().item(), 1e-6))
-        else:
-            for ax in axes[1, 3:]: ax.axis('off')
-            axes[1, 3].text(0.5, 0.5, 'no infrared\nfor this image', ha='center', va='center', fontsize=8)
-        fig.tight_layout()
-        return fig
+        return _highlight(self.src[self.image_select.value]['rgb'].float(), self.decomposition().material[0], k)
 
     def _status_text(self):
         return f"image {self.src.names[self.image_select.value]} · class {self.class_select.value} · context {self.context_slider.value}"
+
+# %% ../nbs/15_widgets.ipynb #e39d2b51
+@patch
+def _update_classes(self:DecompositionExplorer):
+    "Dropdown of the classes present in the current image (keeps the selection when still present)."
+    shares, keep = self.class_shares(), self.class_select.value
+    self._updating = True
+    try:
+        self.class_select.options = [('none', -1)] + [(f'{k}: {self.class_names[k]} ({s:.0%})', k) for k, s in shares.items()]
+        self.class_select.value = keep if keep in shares else -1
+    finally: self._updating = False
+
+@patch
+def _on_image(self:DecompositionExplorer, change):
+    "A new image: refresh the class list, then redraw."
+    try: self._update_classes()
+    except Exception: pass   # shown by the render below
+    self._on_change(change)
+
+@patch
+def _on_change(self:DecompositionExplorer, change=None):
+    "Redraw on a control change, except while the class list itself is being refreshed."
+    if not self._updating: Explorer._on_change(self, change)
+
+# %% ../nbs/15_widgets.ipynb #9a06b374
+@patch
+def figure(self:DecompositionExplorer):
+    "Top row: RGB, intensity, material, the highlighted class, a context channel; bottom: ε, X, fusion, IR, |fusion − IR|."
+    i, k, c = self.image_select.value, self.class_select.value, self.context_slider.value
+    item, out = self.src[i], self.decomposition(i)
+    s = self.size
+    fig = Figure(figsize=(5 * s, 2 * s)); axes = fig.subplots(2, 5)   # not pyplot: no global figure state
+    _panel(axes[0, 0], item['rgb'], f"{item['name']}")
+    _panel(axes[0, 1], out.intensity[0], 'intensity (~temperature)', vmin=0, vmax=1)
+    _panel(axes[0, 2], colorize_materials(out.material[0]), f'material ({self.net.num_material_classes} classes)')
+    share = (out.material[0] == k).float().mean().item()
+    _panel(axes[0, 3], self.highlight(k), 'highlight: none' if k < 0 else f'{k}: {self.class_names[k]} ({share:.1%})')
+    ctx = out.context[0, c]
+    _panel(axes[0, 4], ctx, f'context {c} [{ctx.min():.2f}, {ctx.max():.2f}]', cmap='viridis')
+    _panel(axes[1, 0], out.emissivity[0], 'emissivity ε (~)', cmap='viridis', vmin=0, vmax=1)
+    _panel(axes[1, 1], out.environment[0], 'environment X (~)', vmin=0, vmax=1)
+    _panel(axes[1, 2], out.fusion[0], 'fusion ε·I+(1−ε)·X', vmin=0, vmax=1)
+    ir = item.get('infrared')
+    if ir is not None:
+        err = (out.fusion[0] - ir.float()).abs()
+        _panel(axes[1, 3], ir, 'infrared (real)', vmin=0, vmax=1)
+        _panel(axes[1, 4], err, f'|fusion − IR|, mean {err.mean():.3f}', cmap='magma', vmin=0, vmax=max(err.max().item(), 1e-6))
+    else:
+        for ax in axes[1, 3:]: ax.axis('off')
+        axes[1, 3].text(0.5, 0.5, 'no infrared\nfor this image', ha='center', va='center', fontsize=8)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/15_widgets.ipynb #687e9fb1
 def _fit(img:torch.Tensor, short_side:int, multiple:int)->torch.Tensor:
@@ -234,9 +250,9 @@ def _fit(img:torch.Tensor, short_side:int, multiple:int)->torch.Tensor:
     H, W = img.shape[-2:]
     s = short_side / min(H, W)
     size = tuple(max(multiple, int(n * s / multiple + 0.5) * multiple) for n in (H, W))
-    if size == (H, W): return img
-    return F.interpolate(img[None].float(), size=size, mode='bilinear', antialias=True, align_corners=False)[0].clamp(0, 1)
+    return img if size == (H, W) else resize_image(img.float(), size).clamp(0, 1)
 
+# %% ../nbs/15_widgets.ipynb #6b4f7463
 class LGTSampler(Explorer):
     "Temperature λ, threshold, CFG scale and decay, steps, seed → run LGT style transfer on a picked image and show it."
     def __init__(self, inference, # a `physir.sampler.LGTInference`
@@ -276,35 +292,41 @@ class LGTSampler(Explorer):
         codec = codec_from_info(info, device=lgt.device)
         return cls(lgt, codec, images, image_size=info.get('target_size', 256), **kwargs)
 
-    @torch.no_grad()
-    def transfer(self)->tuple[torch.Tensor, torch.Tensor]:
-        "Run the transfer with the current settings: `(codec round trip of the source, transferred)`, each `[3,h,w]`."
-        inf = self.inference
-        inf.temperature_lambda, inf.temperature_threshold = self.lambda_slider.value, self.threshold_slider.value
-        inf.cfg_scale, inf.cfg_decay = self.cfg_slider.value, self.decay_box.value
-        x = _fit(self.src[self.image_select.value]['rgb'].float(), self.image_size, 4 * self.codec.downsample)
-        z = self.codec.encode(x[None].to(self.codec.device))
-        z1 = inf.transfer_style(z, self.source_style, self.target_style, num_steps=self.steps_slider.value, seed=self.seed_box.value)
-        self.last = (self.codec.decode(z)[0].cpu(), self.codec.decode(z1)[0].cpu())
-        return self.last
+# %% ../nbs/15_widgets.ipynb #0025a8af
+@patch
+@torch.no_grad()
+def transfer(self:LGTSampler)->tuple[torch.Tensor, torch.Tensor]:
+    "Run the transfer with the current settings: `(codec round trip of the source, transferred)`, each `[3,h,w]`."
+    inf = self.inference
+    inf.temperature_lambda, inf.temperature_threshold = self.lambda_slider.value, self.threshold_slider.value
+    inf.cfg_scale, inf.cfg_decay = self.cfg_slider.value, self.decay_box.value
+    x = _fit(self.src[self.image_select.value]['rgb'].float(), self.image_size, 4 * self.codec.downsample)
+    z = self.codec.encode(x[None].to(self.codec.device))
+    z1 = inf.transfer_style(z, self.source_style, self.target_style, num_steps=self.steps_slider.value, seed=self.seed_box.value)
+    self.last = (self.codec.decode(z)[0].cpu(), self.codec.decode(z1)[0].cpu())
+    return self.last
 
-    def figure(self):
-        item = self.src[self.image_select.value]
-        t0 = time.time(); roundtrip, out = self.transfer(); self._seconds = time.time() - t0
-        ir = item.get('infrared')
-        n = 4 if ir is not None else 3
-        fig = Figure(figsize=(n * self.size, 1.15 * self.size)); axes = fig.subplots(1, n)
-        _panel(axes[0], item['rgb'], f"{item['name']} (style {self.source_style})")
-        _panel(axes[1], roundtrip, f'through the codec {tuple(roundtrip.shape[-2:])}')
-        gray = luminance(out[None])[0, 0]
-        _panel(axes[2], gray, f'→ style {self.target_style} (λ={self.lambda_slider.value:.2f}, cfg={self.cfg_slider.value:g})',
-               vmin=0, vmax=1)
-        if ir is not None: _panel(axes[3], ir, 'infrared (real)', vmin=0, vmax=1)
-        fig.tight_layout()
-        return fig
+# %% ../nbs/15_widgets.ipynb #5a07717d
+@patch
+def figure(self:LGTSampler):
+    "Source, its codec round trip, the transferred image (gray) and the real IR when there is one."
+    item = self.src[self.image_select.value]
+    t0 = time.time(); roundtrip, out = self.transfer(); self._seconds = time.time() - t0
+    ir = item.get('infrared')
+    n = 4 if ir is not None else 3
+    fig = Figure(figsize=(n * self.size, 1.15 * self.size)); axes = fig.subplots(1, n)
+    _panel(axes[0], item['rgb'], f"{item['name']} (style {self.source_style})")
+    _panel(axes[1], roundtrip, f'through the codec {tuple(roundtrip.shape[-2:])}')
+    gray = luminance(out[None])[0, 0]
+    _panel(axes[2], gray, f'→ style {self.target_style} (λ={self.lambda_slider.value:.2f}, cfg={self.cfg_slider.value:g})',
+           vmin=0, vmax=1)
+    if ir is not None: _panel(axes[3], ir, 'infrared (real)', vmin=0, vmax=1)
+    fig.tight_layout()
+    return fig
 
-    def _status_text(self):
-        return (f"{self.steps_slider.value} steps, seed {self.seed_box.value}: sampled in {getattr(self, '_seconds', 0):.2f} s")
+@patch
+def _status_text(self:LGTSampler):
+    return (f"{self.steps_slider.value} steps, seed {self.seed_box.value}: sampled in {getattr(self, '_seconds', 0):.2f} s")
 
 # %% ../nbs/15_widgets.ipynb #1ad5f5eb
 class FluxGenerator(Explorer):
@@ -336,11 +358,11 @@ class FluxGenerator(Explorer):
         x = rgb[None]
         if self.max_side and max(H, W) > self.max_side:
             s = self.max_side / max(H, W)
-            x = F.interpolate(x, size=(max(1, round(H * s)), max(1, round(W * s))), mode='bilinear', antialias=True, align_corners=False)
+            x = resize_image(x, (max(1, round(H * s)), max(1, round(W * s))))
         device = next(self.model.parameters()).device
         ir = self.model.generate(x.clamp(0, 1).to(device), num_inference_steps=self.steps_slider.value,
                                  guidance_scale=self.guidance_slider.value, seed=self.seed_box.value).float().cpu()
-        if tuple(ir.shape[-2:]) != (H, W): ir = F.interpolate(ir, size=(H, W), mode='bilinear', align_corners=False)
+        ir = resize_image(ir, (H, W), antialias=False)
         self.last = ir[0].clamp(0, 1)
         return self.last
 
