@@ -166,9 +166,9 @@ class DecompositionExplorer(Explorer):
 
     @classmethod
     def from_checkpoint(cls, path, images, device=None, **kwargs):
-        "An explorer on a saved Stage-1 net (a `DecompositionNet.save` folder or a Stage-1 training checkpoint)."
-        from physir.decomposition import DecompositionNet
-        return cls(DecompositionNet.load(path, map_location=device or 'cpu'), images, **kwargs)
+        "An explorer on the Stage-1 net of a checkpoint: Stage 1's (or its run folder), or the one a Stage-2 checkpoint carries."
+        from physir.generate import checkpoint_for_method, _load_decomposition_net   # the kind decides, as in physir_generate
+        return cls(_load_decomposition_net(checkpoint_for_method(path, 'fusion')).to(device or 'cpu'), images, **kwargs)
 
     @torch.no_grad()
     def decomposition(self, i:int|None=None):
@@ -281,16 +281,11 @@ class LGTSampler(Explorer):
 
     @classmethod
     def from_checkpoint(cls, path, images, device=None, **kwargs):
-        "An `LGTSampler` on an LGT checkpoint (its codec and training size come from the checkpoint)."
-        from physir.sampler import LGTInference, read_checkpoint_state, codec_from_info
-        folder, cfg, state = read_checkpoint_state(path)
-        inf = cfg.inference
-        lgt = LGTInference(folder, device=device or 'cpu', temperature_lambda=inf.temperature_lambda, use_cfg=inf.use_cfg,
-                           cfg_scale=inf.cfg_scale, num_steps=inf.num_steps)
-        info = state.get('codec')
-        if info is None: raise ValueError(f"{folder}: the checkpoint does not record its codec; build LGTSampler(inference, codec, ...)")
-        codec = codec_from_info(info, device=lgt.device)
-        return cls(lgt, codec, images, image_size=info.get('target_size', 256), **kwargs)
+        "An `LGTSampler` on an LGT checkpoint (or its run folder): sampler settings, codec and training size come from the checkpoint, as in `physir_generate`."
+        from physir.generate import checkpoint_for_method, _lgt_backend
+        from physir.core import get_device
+        backend = _lgt_backend(checkpoint_for_method(path, 'lgt'), get_device(device or 'cpu'))
+        return cls(backend.inference, backend.codec, images, image_size=backend.image_size, **kwargs)
 
 # %% ../nbs/15_widgets.ipynb #0025a8af
 @patch
