@@ -114,9 +114,10 @@ def checkpoint_kind(path)->tuple[str, Path]:
     if flux is not None: return 'flux', flux
     latest = latest_checkpoint(path, 'epoch_', _is_lgt)
     if latest is not None: return 'lgt', latest
-    for name in ('best_model', 'last'):   # a Stage-1 training run folder (physir.train_decomposition)
-        if _is_decomposition(path/name): return 'decomposition', path/name
-        if _is_direct(path/name): return 'direct', path/name
+    # a Stage-1 training run folder (physir.train_decomposition): best/, else its newest checkpoint (older runs: best_model/, last/)
+    for folder in (path/'best', path/'best_model', training.find_checkpoint(path)):
+        if folder is not None and _is_decomposition(folder): return 'decomposition', folder
+        if folder is not None and _is_direct(folder): return 'direct', folder
     raise CheckpointKindError(f"{path} is not a physir checkpoint: found {sorted(p.name for p in path.iterdir())[:8]}; "
                               f"expected {_EXPECTED['fusion']}, {_EXPECTED['direct']}, {_EXPECTED['flux']} or {_EXPECTED['lgt']}")
 
