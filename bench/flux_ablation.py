@@ -31,6 +31,7 @@ from physir.flux import (DecompositionGuidedFlux, tiny_flux_fill, tiny_prompt_em
 from physir.metrics import psnr, ssim
 from diffusers import AutoencoderKL
 from physir.train_decomposition import DecompTrainConfig, DecompositionTrainer
+from physir.training import find_checkpoint
 
 ARMS = ('none', 'cross_attn', 'concat')
 
@@ -48,11 +49,12 @@ def gray(rgb): return luminance(rgb).clamp(0, 1)
 
 def train_stage1(root, image_size, steps, work, seed):
     "A tiny Stage-1 net trained with physir.train_decomposition (reused from `work` when already there)."
-    if (work/'ckpt1'/'last'/'config.json').exists():
-        return DecompositionNet.load(work/'ckpt1'/'last').eval().requires_grad_(False), {'step': 'reused'}
+    done = find_checkpoint('latest', work/'ckpt1')   # checkpoint-N/ (an older run's last/ too)
+    if done is not None and (done/'config.json').exists():
+        return DecompositionNet.load(done).eval().requires_grad_(False), {'step': 'reused'}
     cfg = DecompTrainConfig(train_data=str(Path(root)/'train'), val_data=str(Path(root)/'val'), image_size=image_size,
                             backbone='tiny', batch_size=16, num_epochs=10**6, learning_rate=2e-3, max_steps=steps,
-                            num_workers=0, seed=seed, val_interval=10**6, save_every=10**6, log_interval=10**6,
+                            num_workers=0, seed=seed, val_every_epochs=10**6, save_every=10**6, log_every=10**6,
                             mixed_precision='no', cpu=True, augment=False, log_dir=str(work/'logs1'),
                             checkpoint_dir=str(work/'ckpt1'), vis_dir=str(work/'vis1'))
     trainer = DecompositionTrainer(cfg)

@@ -62,7 +62,7 @@ def train(method:str, train_dir:Path, work:Path, budget_s:float, image_size:int,
     cfg = DecompTrainConfig(method=method, train_data=str(train_dir), val_data=None, format=format, data_options=data_options,
                             image_size=image_size, backbone=backbone, batch_size=batch_size, num_epochs=100_000,
                             learning_rate=learning_rate, max_time_s=budget_s, time_clock='cpu', num_workers=0, seed=seed,
-                            progress=False, val_interval=10**6, save_every=10**6, log_interval=50,
+                            progress=False, val_every_epochs=10**6, save_every=10**6, log_every=50,
                             mixed_precision=mixed_precision, cpu=True, label_cache_dir=str(work/'labels'),
                             log_dir=str(work/'logs'), checkpoint_dir=str(work/'checkpoints'), vis_dir=str(work/'vis'))
     trainer = DecompositionTrainer(cfg)
@@ -71,11 +71,12 @@ def train(method:str, train_dir:Path, work:Path, budget_s:float, image_size:int,
     return trainer.model.eval(), summary, time.process_time() - cpu0
 
 def finished_run(work:Path, budget_s:float):
-    "A finished `train` run in `work` (its `last/` checkpoint used the whole CPU budget) as `train` returns it, or None."
+    "A finished `train` run in `work` (its newest checkpoint used the whole CPU budget) as `train` returns it, or None."
     import json
     from physir.decomposition import load_stage1_net
-    ckpt = work/'checkpoints'/'last'
-    if not (ckpt/'state.json').is_file(): return None
+    from physir.training import find_checkpoint
+    ckpt = find_checkpoint('latest', work/'checkpoints')   # checkpoint-N/ (an older run's last/ too)
+    if ckpt is None: return None
     state = json.loads((ckpt/'state.json').read_text())
     if state['config'].get('time_clock') != 'cpu' or state['config'].get('max_time_s') != budget_s or state['budget_used_s'] < budget_s:
         return None
@@ -183,7 +184,7 @@ def main(root:str=None,                # the real data (default: ../shared/real 
             if done is not None: trained[method] = done; continue
             net, summary, cpu = train(method, real/'roadscene', work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
                                       backbone, seed, mixed_precision, format='roadscene', data_options=options)
-            trained[method] = (net, summary, cpu, Path(work/f'b_{method}'/'checkpoints'/'last'))
+            trained[method] = (net, summary, cpu, Path(summary['checkpoint']))
         if set(trained) != {'fusion', 'direct'}:
             print(f"\n(b)/(c): trained {sorted(trained)} into {work}; score with both: --reuse --workdir {work}")
             parts = parts.replace('b', '').replace('c', '')

@@ -177,7 +177,7 @@ def _stage1_config(out_dir:Path, root:Path, preset:DemoPreset, seed:int, method:
     return DecompTrainConfig(method=method, train_data=str(root/'train'), val_data=str(root/'val'), image_size=preset.image_size,
                              backbone='resnet18', batch_size=8, num_epochs=10_000, learning_rate=preset.stage1_lr,
                              max_time_s=preset.stage1_seconds, num_workers=0, seed=seed, mixed_precision='no',
-                             val_interval=10**6, save_every=10**6, log_interval=1,   # every step: a short run on a busy machine still has curves
+                             val_every_epochs=10**6, save_every=10**6, log_every=1, # every step: a short run on a busy machine still has curves
                              log_dir=str(_run_log_dir(out_dir, stage)), checkpoint_dir=str(out_dir/'checkpoints'/stage),
                              vis_dir=str(out_dir/'visualizations'/stage),
                              overwrite=True)   # a demo rerun into the same folder replaces its own earlier run
@@ -202,7 +202,7 @@ def stage_decomposition(out_dir, root, preset:DemoPreset, seed:int=0):
             f"lr {preset.stage1_lr:g}); {summary['nonfinite_skipped']} non-finite steps skipped; share of a step spent outside "
             f"the model (data, pseudo-labels): {100 * summary['outside_model_share']:.0f} %. Scores on {trained['n_images']} "
             "held-out scenes. The maps resemble temperature, emissivity and environment; they are not a physical inversion.")
-    return net, Path(cfg.checkpoint_dir)/'best_model', ReportSection('Stage 1: decomposition', text, ['curves_stage1.png'], rows)
+    return net, Path(cfg.checkpoint_dir)/'best', ReportSection('Stage 1: decomposition', text, ['curves_stage1.png'], rows)
 
 def stage_direct(out_dir, root, preset:DemoPreset, seed:int=0):
     "Train the direct baseline (Stage 1's backbone and decoder, RGB → IR, no decomposition) for Stage 1's budget; returns (net, checkpoint path, ReportSection)."
@@ -215,7 +215,7 @@ def stage_direct(out_dir, root, preset:DemoPreset, seed:int=0):
     text = (f"The trained baseline: the same resnet18 backbone, decoder and seed as Stage 1, trained end to end on the IR "
             f"image (L1 + SSIM) with no decomposition, fusion or pseudo-labels, for the same budget: {summary['step']} steps in "
             f"{summary['seconds']:.0f} s. Its scores are in the side-by-side table: does the physics-shaped decomposition help?")
-    return net, Path(cfg.checkpoint_dir)/'best_model', ReportSection('Stage 1 baseline: direct RGB → IR', text, ['curves_direct.png'])
+    return net, Path(cfg.checkpoint_dir)/'best', ReportSection('Stage 1 baseline: direct RGB → IR', text, ['curves_direct.png'])
 
 # %% ../nbs/17_demo.ipynb #aa2f1fa6
 def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:int=0):

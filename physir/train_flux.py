@@ -27,7 +27,7 @@ from .data import PairedThermalDataset, collate_pairs, split_dataset, train_val_
 from .decomposition import DecompositionNet
 from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, clean_checkpoint_folder
 import physir.training as training
-from .train_decomposition import EpochSampler, SeededItems
+from .training import EpochSampler, SeededItems
 from .flux import (DecompositionGuidedFlux, GUIDANCE_MODES, IR_PROMPT, tiny_flux_fill, tiny_prompt_embeds,
                          load_flux_fill, encode_instruction_prompt, save_prompt_embeds, load_prompt_embeds, fit_tiny_vae,
                          flux_scheduler, require_extra, save_file_bytes)
@@ -137,12 +137,12 @@ TINY_FLUX = dict(latent_channels=4, vae_channels=(32, 32), num_layers=2, num_sin
                  attention_head_dim=16, axes_dims_rope=(4, 6, 6))
 
 def load_decomposition(path)->DecompositionNet:
-    "The Stage-1 net from a `DecompositionNet.save` folder, or from a Stage-1 run folder (its best_model/ or last/)."
+    "The Stage-1 net from a `DecompositionNet.save` folder, or from a Stage-1 run folder (its best/, else its newest checkpoint; an older run's best_model/ or last/)."
     path = Path(path)
-    for p in (path, path/'best_model', path/'last'):
-        if (p/'config.json').is_file() and (p/'model.safetensors').is_file(): return DecompositionNet.load(p)
-    raise FileNotFoundError(f"decomposition_checkpoint={str(path)!r}: no config.json + model.safetensors there (or in best_model/, last/); "
-                            "expected a folder written by physir_pretrain_decomposition")
+    for p in (path, path/'best', path/'best_model', training.find_checkpoint(path) if path.is_dir() else None):
+        if p is not None and (p/'config.json').is_file() and (p/'model.safetensors').is_file(): return DecompositionNet.load(p)
+    raise FileNotFoundError(f"decomposition_checkpoint={str(path)!r}: no config.json + model.safetensors there (or in best/, "
+                            "checkpoint-N/, best_model/, last/); expected a folder written by physir_pretrain_decomposition")
 
 def weight_dtype(mixed_precision:str)->torch.dtype:
     return {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(mixed_precision, torch.float32)

@@ -471,6 +471,11 @@ def extra_state(self:Trainer)->dict:
 @patch
 def load_extra_state(self:Trainer, state:dict): pass
 
+@patch
+def log_scalars(self:Trainer)->dict:
+    "More scalars logged with every `log_every` row of training terms (a stage's own timings, say); default none."
+    return {}
+
 @patch(as_prop=True)
 def unwrapped(self:Trainer)->nn.Module:
     "The bare model (unwrapped from DDP/mixed-precision wrappers)."
@@ -687,7 +692,7 @@ def fit(self:Trainer, time_limit_s:float|None=None, # this call stops (and check
                 if self.step % self.setting('log_every') == 0:
                     self.logger.log(self.step, **{f'train/{k}': sum(v) / len(v) for k, v in running.items()},
                                     **{f'lr/{g.get("name", i)}': g['lr'] for i, g in enumerate(self.optimizer.param_groups)},
-                                    nonfinite_skipped=self.guard.skipped); running = {}
+                                    nonfinite_skipped=self.guard.skipped, **self.log_scalars()); running = {}
                 self._event('after_step')
                 over = time_limit_s is not None and self.budget_used_s - used_before >= time_limit_s
                 stop = self._should_stop() or over
