@@ -224,9 +224,10 @@ def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:
     cfg = FluxTrainConfig(train_data=str(root/'train'), val_data=str(root/'val'), image_size=preset.flux_size, tiny=True,
                           tiny_vae_steps=preset.flux_vae_steps, decomposition_checkpoint=str(decomposition_checkpoint),
                           batch_size=4, max_steps=preset.flux_steps, learning_rate=1e-3, lr_warmup_steps=5, num_workers=0,
-                          mixed_precision='no', seed=seed, log_interval=5, sample_every=10**6, save_every=10**6,
+                          mixed_precision='no', seed=seed, log_every=5, val_every=10**6, save_every=10**6,
                           num_inference_steps=preset.flux_sampling_steps, log_dir=str(_run_log_dir(out_dir, 'flux')),
-                          checkpoint_dir=str(out_dir/'checkpoints'/'flux'), vis_dir=str(out_dir/'visualizations'/'flux'))
+                          checkpoint_dir=str(out_dir/'checkpoints'/'flux'), vis_dir=str(out_dir/'visualizations'/'flux'),
+                          overwrite=True)   # a demo rerun into the same folder replaces its own earlier run
     summary = train_flux(cfg)
     model = load_flux_checkpoint(summary['checkpoint']).eval()   # this run's, not the newest in the folder
     def generate(rgb):

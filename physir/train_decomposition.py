@@ -16,10 +16,10 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
-from .core import resolve_config, config_to_dict, ConfigError, show_grid, atomic_write, cli_errors, seed_everything
+from .core import resolve_config, config_to_dict, ConfigError, atomic_write, cli_errors, seed_everything
 from .training import Trainer, LOOP_DEFAULTS
 from .data import collate_pairs, split_dataset, train_val_datasets, check_data_config
-from .decomposition import DecompositionNet, DirectIRNet, DirectOutput, BACKBONES, STAGE1_METHODS
+from .decomposition import DecompositionNet, DirectIRNet, DirectOutput, BACKBONES, STAGE1_METHODS, decomposition_figure
 from .pseudo_labels import PseudoLabeler
 from .losses import DecompositionLoss, ssim
 
@@ -246,27 +246,9 @@ def validate(self:DecompositionTrainer)->dict:
 
 @patch
 def save_visualisation(self:DecompositionTrainer, batch:dict, out)->Path:
-    "PNG of every map for the first `num_vis_samples` images of `batch`: `vis_dir/step_NNNNNNN.png`."
+    "The Stage-1 map figure (`decomposition_figure`) of the first `num_vis_samples` images of `batch`, written atomically to `vis_dir/step_NNNNNNN.png`."
     import matplotlib.pyplot as plt
-    n = min(self.cfg.num_vis_samples, batch['rgb'].shape[0])
-    if isinstance(out, DirectOutput):          # the baseline has one map: its IR estimate
-        titles, cmaps = ['RGB', 'IR', 'direct IR_hat'], [None, 'inferno', 'inferno']
-        images = [im for i in range(n) for im in (batch['rgb'][i], batch['infrared'][i], out.ir[i])]
-        return self._write_grid(images, titles * n, cmaps * n, ncols=3)
-    titles = ['RGB', 'IR', 'intensity', 'material', 'emissivity ε', 'environment X', 'fusion IR_hat']
-    cmaps = [None, 'inferno', 'inferno', 'tab20', 'viridis', 'viridis', 'inferno']
-    images = []
-    for i in range(n):
-        images += [batch['rgb'][i], batch['infrared'][i], out.intensity[i], out.material_logits[i].argmax(0).float() / max(self.cfg.num_material_classes - 1, 1),
-                   out.emissivity[i], out.environment[i], out.fusion[i]]
-    return self._write_grid(images, titles * n, cmaps * n, ncols=7)
-
-@patch
-def _write_grid(self:DecompositionTrainer, images:list, titles:list, cmaps:list, ncols:int)->Path:
-    "Draw `images` in a grid and write it atomically to `vis_dir/step_NNNNNNN.png`."
-    import matplotlib.pyplot as plt
-    fig = show_grid([im.detach().float().cpu() for im in images], titles=titles, cmaps=cmaps, ncols=ncols, size=1.4,
-                    suptitle=f'step {self.step}')
+    fig = decomposition_figure(batch['rgb'], out, batch['infrared'], n=self.cfg.num_vis_samples, size=1.4, title=f'step {self.step}')
     path = Path(self.cfg.vis_dir)/f'step_{self.step:07d}.png'
     with atomic_write(path) as f: fig.savefig(f, format='png', dpi=72)
     plt.close(fig)

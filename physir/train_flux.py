@@ -5,29 +5,25 @@
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'TINY_FLUX', 'FluxTrainConfig', 'flux_config', 'check_flux_config', 'check_flux_combination',
            'load_decomposition', 'weight_dtype', 'encode_prompt_once', 'build_flux_model', 'make_optimizer',
-           'latent_cache_key', 'build_latent_cache', 'CachedItems', 'TrainableWeights', 'FluxTrainer',
-           'latest_checkpoint', 'train_flux', 'load_flux_checkpoint', 'physir_train_flux']
+           'latent_cache_key', 'build_latent_cache', 'CachedItems', 'TrainableWeights', 'FluxTrainer', 'train_flux',
+           'load_flux_checkpoint', 'physir_train_flux']
 
 # %% ../nbs/08_train_flux.ipynb #49f45f28
-import contextlib, dataclasses, hashlib, json, math, os, shutil, tempfile, time, typing, io
+import contextlib, dataclasses, hashlib, json, os, shutil, tempfile, io
 import yaml
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 import torch.nn as nn
-from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
 from diffusers import FluxTransformer2DModel, AutoencoderKL, FluxFillPipeline
 from diffusers.training_utils import cast_training_params
-from safetensors.torch import load_file, save_file
-from .core import ConfigError, load_config, resolve_config, config_to_dict, seed_everything, atomic_write, show_grid, cli_errors
+from safetensors.torch import load_file
+from .core import ConfigError, resolve_config, config_to_dict, atomic_write, show_grid, cli_errors
 from .data import PairedThermalDataset, collate_pairs, split_dataset, train_val_datasets, check_data_config
 from .decomposition import DecompositionNet
-from .training import save_checkpoint, load_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, clean_checkpoint_folder
-import physir.training as training
-from .training import EpochSampler, SeededItems
+from .training import Trainer, CheckpointError, find_checkpoint, read_checkpoint_state, expect_kind
 from .flux import (DecompositionGuidedFlux, GUIDANCE_MODES, IR_PROMPT, tiny_flux_fill, tiny_prompt_embeds,
                          load_flux_fill, encode_instruction_prompt, save_prompt_embeds, load_prompt_embeds, fit_tiny_vae,
                          flux_scheduler, require_extra, save_file_bytes)
@@ -52,7 +48,7 @@ class FluxTrainConfig:
     tiny: bool = False                     # a tiny FLUX-Fill of the same classes, random weights (CPU, tests, demo)
     tiny_vae_steps: int = 200              # tiny only: fit the tiny VAE on the training images for this many steps
     quantization: str|None = None          # the transformer's base weights: None (bf16/fp16/fp32 as mixed_precision) | 'nf4' | 'int8'
-    decomposition_checkpoint: str|None = None   # Stage-1 folder (DecompositionNet.load), e.g. ./checkpoints/decomposition/best_model
+    decomposition_checkpoint: str|None = None   # Stage-1 folder (DecompositionNet.load), e.g. ./checkpoints/decomposition
     prompt: str = IR_PROMPT                # the fixed instruction prompt
     prompt_embeds: str|None = None         # cached T5/CLIP embeddings (safetensors); None: CHECKPOINT_DIR/prompt_embeds.safetensors
     guidance: str = 'cross_attn'           # 'cross_attn' | 'concat' | 'none'
@@ -73,7 +69,8 @@ class FluxTrainConfig:
     learning_rate: float = 1e-5
     decomposition_learning_rate: float = 1e-6   # Stage 3: the decomposition net's (lower) learning rate
     weight_decay: float = 1e-4
-    lr_warmup_steps: int = 100
+    lr_schedule: str = 'constant'          # after the warm-up: 'constant' | 'cosine' (to lr_final of physir.training.LOOP_DEFAULTS)
+    lr_warmup_steps: int = 100             # linear warm-up over this many optimizer steps
     grad_clip: float = 1.0                 # max gradient norm; 0 disables clipping
     gradient_accumulation_steps: int = 1
     gradient_checkpointing: bool = True
@@ -88,13 +85,19 @@ class FluxTrainConfig:
     log_dir: str = './logs/flux'
     checkpoint_dir: str = './checkpoints/flux'
     vis_dir: str = './visualizations/flux'
-    log_interval: int = 10
-    sample_every: int = 500                # steps between samples + validation metrics
-    save_every: int = 500                  # steps between checkpoints (and one at the end)
-    keep_checkpoints: int = 2              # newest step_* folders kept
+    log_every: int = 10                    # steps between logged scalars
+    val_every: int = 500                   # steps between validations (loss with fixed noise, PSNR/SSIM of samples, a PNG) and best/
+    save_every: int = 500                  # steps between checkpoint-{step}/ folders (and one at the end)
+    keep_checkpoints: int = 2              # newest checkpoint-{step}/ folders kept (best/ apart)
     num_vis_samples: int = 4
     num_inference_steps: int = 28
-    resume: str|None = None                # a step_* folder, or 'last' for the newest in CHECKPOINT_DIR
+    resume: str|None = None                # 'latest' (newest in CHECKPOINT_DIR; 'last' works too), a checkpoint folder or a run folder
+    overwrite: bool = False                # a fresh run may replace the checkpoints of another run in CHECKPOINT_DIR
+    # the run's length and display
+    max_time_s: float|None = None          # a time budget in seconds (resumed sessions included); stops the run, checkpointed
+    time_clock: str = 'wall'               # the budget's clock: 'wall' | 'cpu' (this process's CPU time)
+    progress: bool = True                  # progress bar and closing summary line
+    RENAMED = {'log_interval': 'log_every', 'sample_every': 'val_every'}   # old config keys still read (with a warning)
 
     def __post_init__(self): check_flux_config(self)
 
@@ -109,17 +112,18 @@ def check_flux_config(cfg:FluxTrainConfig):
     "Raise a `ConfigError` naming the key for a value `FluxTrainConfig` cannot train with."
     check_data_config(cfg)                 # format, fit, ir_mapping: as Stage 1
     choices = dict(guidance=GUIDANCE_MODES, mixed_precision=('auto', 'no', 'bf16', 'fp16'), optimizer=OPTIMIZERS,
-                   quantization=(None, 'nf4', 'int8'))
+                   quantization=(None, 'nf4', 'int8'), lr_schedule=('constant', 'cosine'), time_clock=('wall', 'cpu'))
     for k, allowed in choices.items():
         if getattr(cfg, k) not in allowed:
             raise ConfigError(f"config key '{k}': {getattr(cfg, k)!r} is not one of {', '.join(map(str, allowed))}"
                               + (" (fp8 weights are for generation: peft trains LoRA on bitsandbytes nf4/int8 weights)"
                                  if k == 'quantization' and getattr(cfg, k) == 'fp8' else ''))
     for k in ('image_size', 'batch_size', 'num_epochs', 'lora_rank', 'guidance_every', 'gradient_accumulation_steps',
-              'log_interval', 'sample_every', 'save_every', 'keep_checkpoints', 'num_inference_steps', 'max_nonfinite'):
+              'log_every', 'val_every', 'save_every', 'keep_checkpoints', 'num_inference_steps', 'max_nonfinite'):
         if getattr(cfg, k) < 1: raise ConfigError(f"config key '{k}': must be >= 1, got {getattr(cfg, k)}")
     for k in ('guidance_token_dim', 'guidance_rank'):
         if getattr(cfg, k) is not None and getattr(cfg, k) < 1: raise ConfigError(f"config key '{k}': must be >= 1 or null, got {getattr(cfg, k)}")
+    if cfg.max_time_s is not None and cfg.max_time_s <= 0: raise ConfigError(f"config key 'max_time_s': must be > 0 or null, got {cfg.max_time_s}")
     for k in ('learning_rate', 'decomposition_learning_rate'):
         if getattr(cfg, k) <= 0: raise ConfigError(f"config key '{k}': must be > 0, got {getattr(cfg, k)}")
 
@@ -139,7 +143,7 @@ TINY_FLUX = dict(latent_channels=4, vae_channels=(32, 32), num_layers=2, num_sin
 def load_decomposition(path)->DecompositionNet:
     "The Stage-1 net from a `DecompositionNet.save` folder, or from a Stage-1 run folder (its best/, else its newest checkpoint; an older run's best_model/ or last/)."
     path = Path(path)
-    for p in (path, path/'best', path/'best_model', training.find_checkpoint(path) if path.is_dir() else None):
+    for p in (path, path/'best', path/'best_model', find_checkpoint(path) if path.is_dir() else None):
         if p is not None and (p/'config.json').is_file() and (p/'model.safetensors').is_file(): return DecompositionNet.load(p)
     raise FileNotFoundError(f"decomposition_checkpoint={str(path)!r}: no config.json + model.safetensors there (or in best/, "
                             "checkpoint-N/, best_model/, last/); expected a folder written by physir_pretrain_decomposition")
@@ -173,7 +177,7 @@ def build_flux_model(cfg:FluxTrainConfig, dtype=torch.float32, train_images:torc
         print("no decomposition_checkpoint: using an untrained tiny DecompositionNet (fine for plumbing, not for quality)")
         net = DecompositionNet('tiny')
     else: raise ConfigError("config key 'decomposition_checkpoint' is required: a Stage-1 folder such as "
-                            "./checkpoints/decomposition/best_model (from physir_pretrain_decomposition)")
+                            "./checkpoints/decomposition (a Stage-1 run folder: its best/; from physir_pretrain_decomposition)")
     cache = Path(cfg.prompt_embeds) if cfg.prompt_embeds else Path(cfg.checkpoint_dir)/'prompt_embeds.safetensors'
     if cfg.tiny:
         if cfg.quantization: raise ConfigError(f"config key 'quantization': {cfg.quantization!r} is for the real FLUX.1-Fill (bitsandbytes "
@@ -251,45 +255,16 @@ class TrainableWeights(nn.Module):
         super().__init__()
         self.weights = nn.ParameterDict({n.replace('.', '/'): p for n, p in model.named_parameters() if p.requires_grad})
 
-class FluxTrainer:
-    "Stage 2/3 training state: accelerator, data, model, optimizer, schedule, counters."
-    def __init__(self, cfg:FluxTrainConfig, accelerator=None):
-        self.cfg = cfg = check_flux_combination(cfg)
-        self.accelerator = acc = accelerator or make_accelerator(cfg.mixed_precision, cpu=cfg.cpu,
-                                                                 gradient_accumulation_steps=cfg.gradient_accumulation_steps)
-        seed_everything(cfg.seed)
-        self.train_ds, self.val_ds = train_val_datasets(cfg.train_data, cfg.val_data, cfg.image_size, cfg.augment, cfg.format,
-                                                        cfg.ir_mapping, cfg.fit, cfg.data_options)   # val: the train split's IR mapping
-        acc.print('\n'.join(f"data: {ds.describe()}" for ds in (self.train_ds, self.val_ds) if ds is not None))
-        self.dtype = weight_dtype(acc.mixed_precision)
-        model = self.build_model()
-        items = self.cache_inputs(model) if cfg.cache_latents else self.train_ds
-        self.sampler = EpochSampler(len(items), seed=cfg.seed)
-        self.train_items = SeededItems(items, seed=cfg.seed)
-        n_global = cfg.batch_size * acc.num_processes
-        dl = DataLoader(self.train_items, batch_size=cfg.batch_size, sampler=self.sampler, num_workers=cfg.num_workers,
-                        collate_fn=collate_pairs, drop_last=len(items) >= n_global)   # frames of different sizes: an error saying what to change
-        self.weights = TrainableWeights(model)
-        optimizer = make_optimizer(model.parameter_groups(cfg.learning_rate, cfg.decomposition_learning_rate),
-                                   cfg.optimizer, cfg.weight_decay)
-        warm = max(cfg.lr_warmup_steps, 1)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warm))
-        self.model, self.optimizer, self.train_dl = acc.prepare(model, optimizer, dl)
-        self.steps_per_epoch = math.ceil(len(self.train_dl) / cfg.gradient_accumulation_steps)
-        self.total_steps = cfg.num_epochs * self.steps_per_epoch
-        if cfg.max_steps is not None: self.total_steps = min(self.total_steps, cfg.max_steps)
-        self.guard = NonFiniteGuard(cfg.max_nonfinite)
-        # the flow-matching noise and timesteps come from their own generator, saved in checkpoints: the data loader's
-        # look-ahead and the seeded item loading touch the global RNG at different moments after a resume
-        self.noise_generator = torch.Generator(acc.device).manual_seed(cfg.seed * 1000 + acc.process_index)
-        self.step = self.epoch = self.batch_in_epoch = 0
-        self.history, self.last_val = [], {}
-        if cfg.resume: self.resume(cfg.resume)
+class FluxTrainer(Trainer):
+    "Stage 2/3 on the shared training loop: data, model (+ latent cache), trainable weights, optimizer, the loss and the validation."
+    kind, best_metric = 'flux_adapter', 'loss'      # best/: the lowest validation loss (fixed noise)
+    resume_must_match = ('guidance', 'lora_rank', 'lora_alpha', 'tiny', 'pretrained_model', 'freeze_decomposition', 'optimizer',
+                         'guidance_token_dim', 'guidance_rank')   # what the trainable weights and optimizer state are shaped by
+    def __init__(self, cfg:FluxTrainConfig, accelerator=None, callbacks=()):
+        super().__init__(check_flux_combination(cfg), accelerator=accelerator, callbacks=callbacks)
 
     @property
-    def unwrapped(self)->DecompositionGuidedFlux:
-        "The bare `DecompositionGuidedFlux` (unwrapped from DDP)."
-        return self.accelerator.unwrap_model(self.model)
+    def name(self)->str: return 'stage 2' if self.cfg.freeze_decomposition else 'stage 3'
 
 # %% ../nbs/08_train_flux.ipynb #2038a1bb
 @patch
@@ -335,22 +310,31 @@ def cache_inputs(self:FluxTrainer, model:DecompositionGuidedFlux)->CachedItems:
     if torch.cuda.is_available(): torch.cuda.empty_cache()
     return CachedItems(self.cache_folder, len(self.train_ds))
 
-# %% ../nbs/08_train_flux.ipynb #db3c9b37
+# %% ../nbs/08_train_flux.ipynb #1997a25e
 @patch
-def train_step(self:FluxTrainer, batch:dict)->float|None:
-    "One forward/backward (an optimizer step once the gradients are accumulated); the loss, or None if skipped."
-    acc, cfg = self.accelerator, self.cfg
-    with acc.accumulate(self.model):
-        with acc.autocast(): loss = self.model(batch, generator=self.noise_generator)
-        if not self.guard.check(loss, self.step, acc):
-            self.optimizer.zero_grad(set_to_none=True); return None
-        acc.backward(loss)
-        if acc.sync_gradients and cfg.grad_clip: acc.clip_grad_norm_(self.weights.parameters(), cfg.grad_clip)
-        self.optimizer.step()
-        if acc.sync_gradients: self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
-    return loss.detach().float().item()
+def setup(self:FluxTrainer):
+    "Data (validation mapped as the training split), the model on the accelerator's device, the latent cache if asked, AdamW over the trainable groups, the noise generator."
+    cfg, acc = self.cfg, self.accelerator
+    self.train_ds, self.val_ds = train_val_datasets(cfg.train_data, cfg.val_data, cfg.image_size, cfg.augment, cfg.format,
+                                                    cfg.ir_mapping, cfg.fit, cfg.data_options)   # val: the train split's IR mapping
+    acc.print('\n'.join(f"data: {ds.describe()}" for ds in (self.train_ds, self.val_ds) if ds is not None))
+    self.dtype = weight_dtype(acc.mixed_precision)
+    self.model = self.build_model()
+    self.train_dataset = self.cache_inputs(self.model) if cfg.cache_latents else self.train_ds
+    self.collate_fn = collate_pairs           # frames of different sizes: an error saying what to change
+    self.weights = TrainableWeights(self.model)
+    self.optimizer = make_optimizer(self.model.parameter_groups(cfg.learning_rate, cfg.decomposition_learning_rate),
+                                    cfg.optimizer, cfg.weight_decay)
+    # the flow-matching noise and timesteps come from their own generator, saved in checkpoints: the data loader's
+    # look-ahead and the seeded item loading touch the global RNG at different moments after a resume
+    self.noise_generator = torch.Generator(acc.device).manual_seed(cfg.seed * 1000 + acc.process_index)
 
+@patch
+def loss_on_batch(self:FluxTrainer, batch:dict)->tuple:
+    "The rectified-flow loss of a batch (raw pairs or cached inputs), its noise and timesteps drawn from the trainer's own generator."
+    return self.model(batch, generator=self.noise_generator), {}
+
+# %% ../nbs/08_train_flux.ipynb #db3c9b37
 @patch
 def sample_batch(self:FluxTrainer)->dict:
     "The first `num_vis_samples` validation items (training items without a validation split)."
@@ -390,113 +374,50 @@ def validate(self:FluxTrainer, save_png:bool=True)->dict:
 
 # %% ../nbs/08_train_flux.ipynb #65f40410
 @patch
-def state_dict(self:FluxTrainer)->dict:
-    "The JSON part of a checkpoint: counters, config, what the adapter is."
-    return dict(step=self.step, epoch=self.epoch, batch_in_epoch=self.batch_in_epoch, total_steps=self.total_steps,
-                nonfinite_skipped=self.guard.skipped, last_val=self.last_val, config=config_to_dict(self.cfg),
-                noise_generator=self.noise_generator.get_state().tolist(),
-                adapter=self.unwrapped.adapter_config, num_processes=self.accelerator.num_processes)
+def checkpoint_models(self:FluxTrainer)->dict:
+    "The weights a checkpoint stores as safetensors: only the trainable ones (the frozen base is not copied)."
+    return {'trainable': self.weights}
 
 @patch
-def save(self:FluxTrainer)->Path:
-    "Checkpoint to `CHECKPOINT_DIR/step_NNNNNNN` (resumable state + inference files), atomically; prunes old ones."
-    acc, cfg = self.accelerator, self.cfg
-    final = Path(cfg.checkpoint_dir)/f'step_{self.step:07d}'
-    acc.wait_for_everyone()
-    if acc.is_main_process:
-        model = self.unwrapped
-        clean_checkpoint_folder(final.parent)      # what a killed save left behind
-        files = {'adapter': model.save_adapter, 'decomposition': model.decomposition_net.save,
-                 'prompt_embeds.safetensors': lambda p: save_prompt_embeds(p, model.prompt_embeds, model.pooled_prompt_embeds, cfg.prompt)}
-        if self.base_dir is not None: files['base'] = lambda p: shutil.copytree(self.base_dir, p)
-        save_checkpoint(final, {'trainable': self.weights}, self.optimizer, self.scheduler, self.state_dict(),
-                        kind='flux_adapter', files=files)   # one atomic folder write (physir.core.atomic_folder)
-        old = sorted(p for p in Path(cfg.checkpoint_dir).glob('step_*') if p.is_dir())[:-cfg.keep_checkpoints]
-        for p in old: shutil.rmtree(p, ignore_errors=True)
-    acc.wait_for_everyone()
-    return final
-
-def latest_checkpoint(checkpoint_dir)->Path|None:
-    "The newest `step_*` folder of a run, or None."
-    return training.latest_checkpoint(checkpoint_dir, 'step_')
+def checkpoint_files(self:FluxTrainer)->dict:
+    "What inference needs beside them: adapter/ (LoRA in peft's format + adapter + encoder), decomposition/, the prompt embeddings, the tiny base."
+    model, cfg = self.unwrapped, self.cfg
+    files = {'adapter': model.save_adapter, 'decomposition': model.decomposition_net.save,
+             'prompt_embeds.safetensors': lambda p: save_prompt_embeds(p, model.prompt_embeds, model.pooled_prompt_embeds, cfg.prompt)}
+    if self.base_dir is not None: files['base'] = lambda p: shutil.copytree(self.base_dir, p)
+    return files
 
 @patch
-def resume(self:FluxTrainer, path)->dict:
-    "Continue from a checkpoint folder (or 'latest' / 'last'): trainable weights, optimizer, schedule, RNG and counters."
-    cfg = self.cfg
-    path = latest_checkpoint(cfg.checkpoint_dir) if str(path) in ('last', 'latest') else Path(path)   # as in every trainer
-    if path is None or not (path/'state.json').is_file():
-        raise FileNotFoundError(f"resume={str(cfg.resume)!r}: no checkpoint there (expected a step_* folder with state.json "
-                                f"written by physir_train_flux in {cfg.checkpoint_dir})")
-    saved = json.loads((path/'state.json').read_text())
-    for k in ('guidance', 'lora_rank', 'lora_alpha', 'tiny', 'pretrained_model', 'freeze_decomposition', 'optimizer',
-              'guidance_token_dim', 'guidance_rank'):
-        theirs = saved.get('config', {}).get(k)
-        if theirs is not None and theirs != getattr(cfg, k):
-            raise ConfigError(f"resume={str(path)!r}: the checkpoint was trained with {k}={theirs!r}, the config says {getattr(cfg, k)!r}")
-    state = load_checkpoint(path, {'trainable': self.weights}, self.optimizer, self.scheduler, kind='flux_adapter')
-    self.step, self.epoch, self.batch_in_epoch = state['step'], state['epoch'], state['batch_in_epoch']
-    self.guard.skipped, self.last_val = state['nonfinite_skipped'], state.get('last_val', {})
+def extra_state(self:FluxTrainer)->dict:
+    "state.json's Stage-2 part: the noise generator (exact resume) and the adapter's description (checked when it is loaded)."
+    return dict(noise_generator=self.noise_generator.get_state().tolist(), adapter=self.unwrapped.adapter_config)
+
+@patch
+def load_extra_state(self:FluxTrainer, state:dict):
+    "On resume: the noise generator comes back when as many processes run as saved it (each process draws its own noise)."
     if state.get('noise_generator') is not None and state.get('num_processes') == self.accelerator.num_processes:
         self.noise_generator.set_state(torch.tensor(state['noise_generator'], dtype=torch.uint8))
-    return state
-
-# %% ../nbs/08_train_flux.ipynb #2835f567
-@patch
-def fit(self:FluxTrainer)->dict:
-    "Train until `max_steps` / `num_epochs`; log, sample and checkpoint on the way; returns a summary."
-    cfg, acc = self.cfg, self.accelerator
-    self.logger = TrainLogger(cfg.log_dir, csv_path=Path(cfg.log_dir)/'metrics.csv', enabled=acc.is_main_process)
-    pbar = tqdm(total=self.total_steps, initial=self.step, desc='stage 3' if not cfg.freeze_decomposition else 'stage 2',
-                dynamic_ncols=True, disable=not acc.is_local_main_process)
-    t_start, running, stop, last = time.perf_counter(), [], self.step >= self.total_steps, None
-    self.model.train()
-    try:
-        while not stop and self.epoch < cfg.num_epochs:
-            loader = acc.skip_first_batches(self.train_dl, self.batch_in_epoch) if self.batch_in_epoch else self.train_dl
-            loader.set_epoch(self.epoch); self.train_items.epoch = self.epoch
-            for batch in loader:
-                loss = self.train_step(batch)
-                self.batch_in_epoch += 1
-                if loss is not None: running.append(loss)
-                if not acc.sync_gradients: continue
-                self.step += 1; pbar.update(1)
-                if running: last = sum(running) / len(running); self.history.append((self.step, last)); running = []
-                pbar.set_postfix(loss=f"{last:.4f}" if last is not None else 'skipped', skipped=self.guard.skipped)
-                if self.step % cfg.log_interval == 0 and last is not None:
-                    self.logger.log(self.step, **{'train/loss': last}, **{f'lr/{g.get("name", i)}': g['lr'] for i, g in enumerate(self.optimizer.param_groups)},
-                                    nonfinite_skipped=self.guard.skipped)
-                stop = self.step >= self.total_steps
-                if stop: break
-                if self.step % cfg.sample_every == 0:
-                    self.last_val = self.validate(); self.logger.log(self.step, **{f'val/{k}': v for k, v in self.last_val.items()})
-                if self.step % cfg.save_every == 0: self.save()
-            if not stop: self.epoch += 1; self.batch_in_epoch = 0
-        self.last_val = self.validate(); self.logger.log(self.step, **{f'val/{k}': v for k, v in self.last_val.items()})
-        path = self.save()
-    finally:
-        pbar.close(); self.logger.close()
-    return dict(step=self.step, epoch=self.epoch, train_loss=last, val=self.last_val, checkpoint=str(path),
-                nonfinite_skipped=self.guard.skipped, seconds=time.perf_counter() - t_start)
 
 # %% ../nbs/08_train_flux.ipynb #b1815c44
 def train_flux(cfg:FluxTrainConfig)->dict:
     "Stage 2/3 in one call: build a `FluxTrainer` from `cfg` and `fit` it; returns the run summary."
     return FluxTrainer(cfg).fit()
 
+def _saved_config(config:dict)->FluxTrainConfig:
+    "A run's `FluxTrainConfig` from its state.json: earlier key names read as today's, keys this version lacks dropped."
+    fields = {f.name for f in dataclasses.fields(FluxTrainConfig)}
+    values = {FluxTrainConfig.RENAMED.get(k, k): v for k, v in config.items()}
+    return FluxTrainConfig(**{k: v for k, v in values.items() if k in fields})
+
 def load_flux_checkpoint(folder, device='cpu', dtype=torch.float32,
                          quantization:str|None='train', # the base's quantisation: 'train' = as it was trained, or 'nf4'|'int8'|'fp8'|None
                         )->DecompositionGuidedFlux:
-    "Rebuild the trained `DecompositionGuidedFlux` from a checkpoint folder (or a run folder: its newest step_*); the base quantised as in training."
-    folder = Path(folder)
-    if not (folder/'state.json').is_file():
-        newest = latest_checkpoint(folder)
-        if newest is None: raise FileNotFoundError(f"{folder}: not a physir_train_flux checkpoint (no state.json, no step_* folders)")
-        folder = newest
-    saved = json.loads((folder/'state.json').read_text())
-    fields = {f.name for f in dataclasses.fields(FluxTrainConfig)}
-    cfg = FluxTrainConfig(**{k: v for k, v in saved['config'].items() if k in fields})
-    cfg = dataclasses.replace(cfg, freeze_decomposition=True, init_adapter=None)
+    "Rebuild the trained `DecompositionGuidedFlux` from a checkpoint folder (`checkpoint-{step}/`, `best/`, an older `step_NNNNNNN/`) or a run folder (its newest checkpoint); the base quantised as in training."
+    found = find_checkpoint(folder)
+    if found is None: raise CheckpointError(f"{folder}: not a physir_train_flux checkpoint (no state.json, no checkpoint-{{step}} folders); "
+                                            "expected a folder written by physir_train_flux")
+    folder = expect_kind(found, 'flux_adapter')
+    cfg = dataclasses.replace(_saved_config(read_checkpoint_state(folder)['config']), freeze_decomposition=True, init_adapter=None)
     if cfg.tiny:
         transformer = FluxTransformer2DModel.from_pretrained(folder/'base'/'transformer')
         vae = AutoencoderKL.from_pretrained(folder/'base'/'vae'); scheduler = flux_scheduler()
@@ -514,7 +435,7 @@ def load_flux_checkpoint(folder, device='cpu', dtype=torch.float32,
 @cli_errors
 def physir_train_flux(
     config:str=None,                 # YAML/JSON file with FluxTrainConfig fields (e.g. configs/train_flux_integration.yaml)
-    decomposition_checkpoint:str=None,  # Stage-1 folder, e.g. ./checkpoints/decomposition/best_model
+    decomposition_checkpoint:str=None,  # Stage-1 folder, e.g. ./checkpoints/decomposition
     train_data:str=None, val_data:str=None,  # split folders (rgb/ + infrared/), or the dataset root with --format
     format:str=None,                 # dataset layout: kit | llvip | kaist | m3fd | msrs | roadscene | vedai | flir_aligned | flir_adas_v2 | generic | flir_rjpeg
     ir_mapping:str=None,             # IR -> [0,1]: bits | percentile:1,99 | dataset:1,99 | range:LO,HI | kelvin:LO,HI (stated in the log)
@@ -527,9 +448,15 @@ def physir_train_flux(
     cache_latents:bool=False,        # compute VAE latents + decomposition maps once, on disk (needs --set augment=false)
     lora_rank:int=None, lora_alpha:int=None,
     batch_size:int=None, image_size:int=None, num_epochs:int=None, max_steps:int=None,
+    max_time_s:float=None,           # a time budget in seconds (resumed sessions included); the run stops there, checkpointed
+    time_clock:str=None,             # the budget's clock: wall | cpu
     learning_rate:float=None, decomposition_learning_rate:float=None,
     mixed_precision:str=None,        # auto | no | bf16 | fp16
-    resume:str=None,                 # a step_* folder, or 'last'
+    cpu:bool=False,                  # train on the CPU even with a GPU
+    num_workers:int=None,            # data-loading worker processes
+    log_every:int=None,              # steps between logged scalars
+    resume:str=None,                 # latest (the newest in checkpoint_dir; last works too), a checkpoint folder or a run folder
+    overwrite:bool=False,            # a fresh run may replace another run's checkpoints in checkpoint_dir
     checkpoint_dir:str=None, log_dir:str=None, vis_dir:str=None,
     seed:int=None,
     set:Param("KEY=VALUE overrides for any config field", str, nargs='*')=None,
@@ -541,15 +468,13 @@ def physir_train_flux(
                  init_adapter=init_adapter, guidance=guidance, lora_rank=lora_rank, lora_alpha=lora_alpha,
                  quantization=quantization, optimizer=optimizer, cache_latents=True if cache_latents else None,
                  batch_size=batch_size, image_size=image_size, num_epochs=num_epochs, max_steps=max_steps,
+                 max_time_s=max_time_s, time_clock=time_clock,
                  learning_rate=learning_rate, decomposition_learning_rate=decomposition_learning_rate,
-                 mixed_precision=mixed_precision, resume=resume, checkpoint_dir=checkpoint_dir, log_dir=log_dir,
+                 mixed_precision=mixed_precision, cpu=True if cpu else None, num_workers=num_workers, log_every=log_every,
+                 resume=resume, overwrite=True if overwrite else None, checkpoint_dir=checkpoint_dir, log_dir=log_dir,
                  vis_dir=vis_dir, seed=seed)
     cfg = flux_config(config, set, **flags)
     if dry_run:
         print(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), end='')
         return  # console scripts exit with the return value: keep it None
-    summary = train_flux(cfg)
-    from accelerate import PartialState
-    if PartialState().is_main_process:
-        print(f"done: step {summary['step']}, train loss {summary['train_loss']}, val {summary['val']}; "
-              f"checkpoint {summary['checkpoint']}")
+    train_flux(cfg)   # the loop prints the closing line: where the checkpoints are, which one best/ is
