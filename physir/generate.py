@@ -74,7 +74,7 @@ GENERATION_METHODS = ('fusion', 'direct', 'flux', 'lgt')
 _EXPECTED = {'fusion': 'a Stage-1 DecompositionNet folder (config.json + model.safetensors, from DecompositionNet.save)',
              'direct': 'a Stage-1 DirectIRNet folder (config.json with method "direct" + model.safetensors; the trained baseline)',
              'flux': 'a Stage-2 FLUX checkpoint folder (from physir.train_flux)',
-             'lgt': 'an LGT checkpoint folder (epoch_XXXX from physir.train_lgt, or its run folder)'}
+             'lgt': 'an LGT checkpoint folder (checkpoint-N from physir.train_lgt, or its run folder)'}
 _KIND_FOR_METHOD = {'fusion': 'decomposition', 'direct': 'direct', 'flux': 'flux', 'lgt': 'lgt'}
 _METHOD_FOR_KIND = {v: k for k, v in _KIND_FOR_METHOD.items()}
 
@@ -113,7 +113,7 @@ def checkpoint_kind(path)->tuple[str, Path]:
     if _is_lgt(path): return 'lgt', path
     flux = _flux_checkpoint(path)
     if flux is not None: return 'flux', flux
-    latest = latest_checkpoint(path, 'epoch_', _is_lgt)
+    latest = next((p for p in reversed(training.list_checkpoints(path)) if _is_lgt(p)), None)   # checkpoint-N/ (or older epoch_*/)
     if latest is not None: return 'lgt', latest
     for name in ('best_model', 'last'):   # a Stage-1 training run folder (physir.train_decomposition)
         if _is_decomposition(path/name): return 'decomposition', path/name
