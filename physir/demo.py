@@ -256,7 +256,7 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
     with torch.no_grad(): latents = torch.cat([codec.encode(rgb), codec.encode(ir.repeat(1, 3, 1, 1))])
     style_ids = [0] * len(rgb) + [1] * len(ir)
     cfg = load_config(LGTConfig, overrides={'model.base_channels': 32, 'model.style_dim': 64, 'model.time_dim': 64,
-        'training.batch_size': 16, 'training.learning_rate': 1e-3, 'training.num_epochs': 10_000, 'training.save_every': 10**6,
+        'training.batch_size': 16, 'training.learning_rate': 1e-3, 'training.num_epochs': 10_000, 'training.save_every_epochs': 10**6,
         'training.checkpoint_dir': str(out_dir/'checkpoints'/'lgt'), 'training.seed': seed, 'training.mixed_precision': 'no',
         'training.overwrite': True,   # a demo rerun into the same folder replaces its own earlier run
         'training.max_time_s': preset.lgt_seconds,   # the cosine anneals over the time budget

@@ -83,15 +83,29 @@ def invert_ode(model:nn.Module, x1:torch.Tensor, style_id, num_steps:int=20,
         x = x - guided_velocity(model, x, k * dt, style_id, use_cfg, cfg_scale, cfg_decay).to(x.dtype) * dt
     return x
 
+# %% ../nbs/13_sampler.ipynb #c58a4c23
+import re, warnings
+from . import training
+
 # %% ../nbs/13_sampler.ipynb #6a04a4de
 def resolve_checkpoint(path)->Path:
-    "The checkpoint folder meant by `path` (an `epoch_XXXX` folder, a checkpoint_dir, or `epoch_XXXX.pt`)."
+    "The checkpoint folder meant by `path`: a checkpoint folder (`checkpoint-N/`, or an older `epoch_XXXX/`), a checkpoint_dir (its newest), or `epoch_XXXX.pt`."
     p = Path(path)
     if (p/'state.json').exists(): return p
-    if p.suffix == '.pt' and (p.with_suffix('')/'state.json').exists(): return p.with_suffix('')
+    if p.suffix == '.pt':
+        if (p.with_suffix('')/'state.json').exists(): return p.with_suffix('')
+        if (at_epoch := _checkpoint_at_epoch(p.parent, p.stem)) is not None: return at_epoch
     if p.is_dir() and (latest := find_latest_checkpoint(p)) is not None: return latest
-    raise FileNotFoundError(f"{path}: not an LGT checkpoint; expected an epoch_XXXX folder written by train_lgt "
-                            f"(with state.json), or a checkpoint_dir holding such folders")
+    raise FileNotFoundError(f"{path}: not an LGT checkpoint; expected a checkpoint-N (or epoch_XXXX) folder written by "
+                            f"train_lgt (with state.json), or a checkpoint_dir holding such folders")
+
+def _checkpoint_at_epoch(run_dir:Path, stem:str)->Path|None:
+    "For the LGT design's name `epoch_N`: the checkpoint in `run_dir` written at the end of epoch N (None if none)."
+    m = re.fullmatch(r'epoch_(\d+)', stem)
+    if m is None: return None
+    ends = [c for c in training.list_checkpoints(run_dir)
+            if (s := training.read_checkpoint_state(c)).get('epoch') == int(m[1]) and not s.get('batch_in_epoch')]
+    return ends[-1] if ends else None
 
 def _flatten(d:dict, prefix='')->dict:
     out = {}
@@ -101,11 +115,13 @@ def _flatten(d:dict, prefix='')->dict:
     return out
 
 def read_checkpoint_state(path)->tuple[Path, LGTConfig, dict]:
-    "`(folder, LGTConfig, state)` of an LGT checkpoint."
+    "`(folder, LGTConfig, state)` of an LGT checkpoint; `state` in today's names (`physir.training.read_checkpoint_state`)."
     path = expect_kind(resolve_checkpoint(path), 'lgt')   # a Stage-1 or FLUX folder is named as such
-    state = json.loads((path/'state.json').read_text())
+    state = training.read_checkpoint_state(path)
     if 'config' not in state: raise ConfigError(f"{path}/state.json has no 'config': not written by train_lgt")
-    return path, load_config(LGTConfig, overrides=_flatten(state['config'])), state
+    with warnings.catch_warnings():   # an older checkpoint's config has older key names: read as the new ones, nothing to act on
+        warnings.simplefilter('ignore', FutureWarning)
+        return path, load_config(LGTConfig, overrides=_flatten(state['config'])), state
 
 def load_lgt_model(path, device='cpu')->tuple[nn.Module, LGTConfig, dict]:
     "The trained `LGTUNet` of a checkpoint (eval mode, on `device`), its config and its state."
@@ -113,6 +129,7 @@ def load_lgt_model(path, device='cpu')->tuple[nn.Module, LGTConfig, dict]:
     model = build_lgt_model(cfg)
     load_checkpoint(path, {'model': model}, restore_rng=False, kind='lgt')
     return model.to(get_device(device)).eval(), cfg, state
+
 
 # %% ../nbs/13_sampler.ipynb #bcaa4159
 class LGTInference:

@@ -5,23 +5,24 @@
 # %% auto #0
 __all__ = ['LGTDataConfig', 'LGTModelConfig', 'LGTLossConfig', 'LGTTrainingConfig', 'LGTInferenceConfig', 'LGTConfig',
            'build_lgt_model', 'load_lgt_dataset', 'integrate_to_one', 'sample_style_latents', 'lgt_loss',
-           'LGTTrainResult', 'find_latest_checkpoint', 'train_lgt', 'physir_train_lgt']
+           'LGTTrainResult', 'find_latest_checkpoint', 'LGTTrainer', 'train_lgt', 'physir_train_lgt']
 
 # %% ../nbs/12_train_lgt.ipynb #fab3699e
-import dataclasses, math, time, datetime, json
+import dataclasses, json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+import numpy as np
 import torch
 from torch import nn
+from fastcore.basics import patch
 from fastcore.script import call_parse
-from tqdm.auto import tqdm
-from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, seed_everything, cli_errors
-from .training import save_checkpoint, load_checkpoint, latest_checkpoint, TrainLogger, NonFiniteGuard, make_accelerator, lr_factor, main_process_value, run_progress
-from .training import checkpoint_folder, claim_checkpoint_dir, expect_kind
+from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, cli_errors
+from .training import Trainer, list_checkpoints
 from .latents import LatentDataset
 from .lgt_unet import LGTUNet
 from .energies import free_energy
+
 
 # %% ../nbs/12_train_lgt.ipynb #af3d09ef
 def _bound(key:str, value, ok:bool, bound:str):
@@ -61,31 +62,49 @@ class LGTLossConfig:
 
 @dataclass
 class LGTTrainingConfig:
+    # The LGT design's config.json calls the checkpoint cadence `save_every` and counts it in epochs; physir's loop
+    # counts `save_every` in optimizer steps. So that key is read as `save_every_epochs` (with a FutureWarning), and
+    # this section has no step cadence of its own (the loop's default: none).
+    RENAMED = {'save_every': 'save_every_epochs'}
     batch_size:int = 16
     learning_rate:float = 1e-4
     num_epochs:int = 100
+    max_steps:int|None = None      # stop after this many optimizer steps if that comes before num_epochs
     ode_integration_steps:int = 5  # Euler steps from t to 1 inside every training step
     label_drop_prob:float = 0.1    # CFG dropout: style id -> null id
-    save_every:int = 5             # epochs between checkpoints (the last epoch is always saved)
+    save_every_epochs:int|None = 5 # epochs between checkpoints (the last step is always saved)
+    keep_checkpoints:int = 2       # newest checkpoint-{step}/ folders kept
     checkpoint_dir:str = 'checkpoints'
+    log_dir:str|None = None        # TensorBoard + metrics.csv; None = checkpoint_dir/logs
     seed:int = 42
     mixed_precision:str = 'auto'   # 'auto' (bf16 on GPU, fp32 on CPU), 'no', 'bf16', 'fp16'
-    resume:str|None = None         # a checkpoint folder, 'latest' (newest in checkpoint_dir) or None
+    resume:str|None = None         # 'latest' (newest in checkpoint_dir), a checkpoint folder, or None
     grad_clip:float = 1.0          # max gradient norm (0 = off)
     weight_decay:float = 0.0
-    lr_schedule:Literal['constant', 'cosine'] = 'cosine'  # cosine decays to 10% of learning_rate over the run (steps or max_time_s)
-    max_time_s:float|None = None   # training budget in wall seconds, resumed sessions included: the cosine follows it, and
-                                   # training stops (and checkpoints) after the epoch in which it runs out
+    lr_schedule:Literal['constant', 'cosine'] = 'cosine'  # cosine over the run (steps or max_time_s) down to lr_final
+    lr_warmup:float = 0.0          # share of the run spent warming up
+    lr_final:float = 0.1           # the cosine ends at 10 % of learning_rate
+    max_time_s:float|None = None   # training budget in seconds, resumed sessions included: the cosine follows it
+    time_clock:Literal['wall', 'cpu'] = 'wall'  # the clock max_time_s counts
+    gradient_accumulation_steps:int = 1
+    max_nonfinite:int = 5          # non-finite losses in a row before training stops with an error
+    num_workers:int = 0            # DataLoader workers (the latents sit in memory)
     log_every:int = 1              # steps between log rows
+    progress:bool = True           # progress bar and closing summary line
     cpu:bool = False               # force CPU even if a GPU is present
-    overwrite:bool = False         # a fresh run may replace the epoch_* checkpoints of another run in checkpoint_dir
+    overwrite:bool = False         # a fresh run may replace the checkpoints of another run in checkpoint_dir
     def __post_init__(self):
         t = self
-        for k in ('batch_size', 'num_epochs', 'ode_integration_steps', 'save_every', 'log_every'):
+        for k in ('batch_size', 'num_epochs', 'ode_integration_steps', 'log_every', 'keep_checkpoints',
+                  'gradient_accumulation_steps', 'max_nonfinite'):
             _bound(f'training.{k}', getattr(t, k), getattr(t, k) >= 1, '>= 1')
+        for k in ('save_every_epochs', 'max_steps'):
+            _bound(f'training.{k}', getattr(t, k), getattr(t, k) is None or getattr(t, k) >= 1, '>= 1 (or none)')
         _bound('training.learning_rate', t.learning_rate, t.learning_rate > 0, '> 0')
         _bound('training.label_drop_prob', t.label_drop_prob, 0 <= t.label_drop_prob <= 1, 'in [0, 1]')
-        for k in ('grad_clip', 'weight_decay'): _bound(f'training.{k}', getattr(t, k), getattr(t, k) >= 0, '>= 0')
+        for k in ('grad_clip', 'weight_decay', 'num_workers'): _bound(f'training.{k}', getattr(t, k), getattr(t, k) >= 0, '>= 0')
+        _bound('training.lr_warmup', t.lr_warmup, 0 <= t.lr_warmup < 1, 'in [0, 1)')
+        _bound('training.lr_final', t.lr_final, 0 <= t.lr_final <= 1, 'in [0, 1]')
         _bound('training.max_time_s', t.max_time_s, t.max_time_s is None or t.max_time_s > 0, '> 0 (or none)')
         _bound('training.mixed_precision', t.mixed_precision, t.mixed_precision in ('auto', 'no', 'bf16', 'fp16'),
                "one of auto, no, bf16, fp16")
@@ -104,7 +123,7 @@ class LGTInferenceConfig:
 
 @dataclass
 class LGTConfig:
-    "Everything an LGT run needs, in the sections of the reference `config.json`."
+    "Everything an LGT run needs, in the sections of the LGT design's `config.json`."
     data:LGTDataConfig = field(default_factory=LGTDataConfig)
     model:LGTModelConfig = field(default_factory=LGTModelConfig)
     loss:LGTLossConfig = field(default_factory=LGTLossConfig)
@@ -208,32 +227,21 @@ def _null_id(model):
     "The null (unconditional) style id of a model, also through DDP-style wrappers."
     return model.module.null_style_id if hasattr(model, 'module') else model.null_style_id
 
-# %% ../nbs/12_train_lgt.ipynb #4dc8c3e9
+# %% ../nbs/12_train_lgt.ipynb #29894a65
 @dataclass
 class LGTTrainResult:
     "What `train_lgt` returns."
     model:nn.Module           # the trained model (unwrapped, on the training device)
-    history:list              # one dict of scalars per optimiser step (this run only)
-    checkpoint:Path|None      # the last checkpoint written (None if none)
-    csv_path:Path|None        # the CSV log of this run
+    history:list              # one dict of scalars per optimizer step (this run only): step, loss, energy terms, lr, epoch
+    checkpoint:Path|None      # the last checkpoint written
+    csv_path:Path|None        # the CSV log, log_dir/metrics.csv (None on processes other than the main one)
     epochs_done:int           # completed epochs, counting resumed ones
-    global_step:int
+    global_step:int           # optimizer steps, counting resumed ones
 
 def find_latest_checkpoint(checkpoint_dir)->Path|None:
-    "The `epoch_XXXX` folder with the highest epoch in `checkpoint_dir` (None if there is none)."
-    return latest_checkpoint(checkpoint_dir, 'epoch_')
-
-def _resolve_resume(resume, checkpoint_dir)->Path|None:
-    if resume is None or resume == '': return None
-    if resume == 'latest':
-        latest = find_latest_checkpoint(checkpoint_dir)
-        if latest is None: print(f"resume='latest': no checkpoint in {checkpoint_dir} yet, starting fresh")
-        return latest
-    p = expect_kind(resume, 'lgt')          # a Stage-1 or FLUX folder is named as such
-    if not (p/'state.json').exists():
-        raise FileNotFoundError(f"training.resume={resume!r}: not a checkpoint folder (no state.json); "
-                                f"give an epoch_XXXX folder or 'latest'")
-    return p
+    "The newest checkpoint folder in `checkpoint_dir` (`checkpoint-{step}/`, or an older run's `epoch_XXXX/`); None if there is none."
+    found = list_checkpoints(checkpoint_dir)
+    return found[-1] if found else None
 
 def _dataset_tensors(ds)->tuple[torch.Tensor, torch.Tensor]:
     "All latents `[N,C,h,w]` and style ids `[N]` of a latent dataset."
@@ -241,128 +249,126 @@ def _dataset_tensors(ds)->tuple[torch.Tensor, torch.Tensor]:
     items = [ds[i] for i in range(len(ds))]
     return torch.stack([x for x, _ in items]).float(), torch.as_tensor([int(s) for _, s in items])
 
-# %% ../nbs/12_train_lgt.ipynb #ca1e7582
-def train_lgt(cfg:LGTConfig,
-              dataset=None,                # a `LatentDataset` (or any dataset of (latent, style id)); None = load cfg.data
-              model:nn.Module|None=None,   # an LGTUNet to train; None = build from cfg.model
-              progress:bool=True,          # show a progress bar and per-epoch summaries
-              time_limit_s:float|None=None # this call stops (and checkpoints) after the epoch in which this many seconds passed;
-                                           # unlike `training.max_time_s` it leaves the learning-rate schedule alone
-             )->LGTTrainResult:
-    "Train LGT as configured: energy at the end of a differentiable ODE, CFG dropout, checkpoints, CSV/TensorBoard log, resume."
-    tc = cfg.training
-    accelerator = make_accelerator(tc.mixed_precision, cpu=tc.cpu)
-    seed_everything(tc.seed)
-    if dataset is None: dataset = load_lgt_dataset(cfg)
-    else: _check_dataset(dataset, cfg)
-    latents, styles = _dataset_tensors(dataset)
-    # what inference needs besides the weights: the codec the latents came from and their shape
-    run_info = {'codec': getattr(dataset, 'codec_info', None), 'latent_shape': list(latents.shape[1:]),
-                'style_names': getattr(dataset, 'style_names', None)}
+
+# %% ../nbs/12_train_lgt.ipynb #cf923bd6
+class LGTTrainer(Trainer):
+    "LGT on physir's one training loop: latents and their style bank, an `LGTUNet`, AdamW, and `lgt_loss` as the loss."
+    kind, name = 'lgt', 'LGT'
+    best_metric = None   # no validation split: the newest checkpoint is the result
+    resume_must_match = tuple(f'model.{f.name}' for f in dataclasses.fields(LGTModelConfig))   # the weights' shapes
+    def __init__(self, cfg:LGTConfig,
+                 dataset=None,               # a `LatentDataset` (or any dataset of (latent, style id)); None = load cfg.data
+                 model:nn.Module|None=None,  # an LGTUNet to train; None = build from cfg.model
+                 progress:bool=True,         # False: no progress bar and summary, whatever training.progress says
+                 **kwargs):                  # on to `Trainer` (accelerator, callbacks)
+        self.given_dataset, self.given_model, self.show_progress, self.rows = dataset, model, progress, []
+        super().__init__(cfg, settings=cfg.training, **kwargs)
+
+    def setting(self, name:str):
+        "A loop setting from `cfg.training`; the log folder defaults to `checkpoint_dir/logs`."
+        value = super().setting(name)
+        if name == 'log_dir' and value is None: return str(Path(self.cfg.training.checkpoint_dir)/'logs')
+        if name == 'progress': return value and self.show_progress
+        return value
+
+
+# %% ../nbs/12_train_lgt.ipynb #10434915
+@patch
+def setup(self:LGTTrainer):
+    "The latents (checked against `cfg.model`), their style bank on the device, the model (checked at inference size) and AdamW."
+    cfg, tc = self.cfg, self.cfg.training
+    if self.given_dataset is None: ds = load_lgt_dataset(cfg)
+    else: ds = self.given_dataset; _check_dataset(ds, cfg)
+    latents, styles = _dataset_tensors(ds)
     num_styles = int(styles.max()) + 1
     if num_styles > cfg.model.num_styles:
         raise ConfigError(f"the data hold style ids up to {num_styles - 1} but model.num_styles={cfg.model.num_styles}")
-    device = accelerator.device
     # the style bank lives on the device: drawing style targets is then a gather, not a host copy
-    style_bank = [latents[styles == k].to(device).contiguous(memory_format=torch.channels_last) for k in range(num_styles)]
-    if model is None: model = build_lgt_model(cfg)
-    _check_inference_size(model, latents[0], cfg.data.data_root)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay)
-    n_local = len(range(accelerator.process_index, len(latents), accelerator.num_processes))
-    steps_per_epoch = max(n_local // tc.batch_size, 1)
-    start_epoch, global_step, last_ckpt, seconds_used = 0, 0, None, 0.0   # the schedule reads the last two
-    planned_steps = tc.num_epochs * steps_per_epoch
-    schedule = (lambda _: 1.0) if tc.lr_schedule == 'constant' else \
-        (lambda _: lr_factor(run_progress(global_step, planned_steps, seconds_used, tc.max_time_s), warmup=0.0, final=0.1))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    model, optimizer = accelerator.prepare(model, optimizer)
-    raw = accelerator.unwrap_model(model)
+    self.style_bank = [latents[styles == k].to(self.accelerator.device).contiguous(memory_format=torch.channels_last)
+                       for k in range(num_styles)]
+    # what inference (physir.sampler) needs besides the weights: the latents' codec, their shape, the style names
+    self.run_info = {'codec': getattr(ds, 'codec_info', None), 'latent_shape': list(latents.shape[1:]),
+                     'style_names': getattr(ds, 'style_names', None)}
+    self.train_dataset = ds
+    self.model = build_lgt_model(cfg) if self.given_model is None else self.given_model
+    _check_inference_size(self.model, latents[0], cfg.data.data_root)
+    self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay)
 
-    ckdir = Path(tc.checkpoint_dir)
-    claim_checkpoint_dir(ckdir, accelerator, tc.resume, tc.overwrite, ('epoch_*',))   # another run's epochs: refused
-    resume_from = _resolve_resume(tc.resume, ckdir)
-    if resume_from is not None:
-        state = load_checkpoint(resume_from, {'model': raw}, optimizer, scheduler, kind='lgt')
-        start_epoch, global_step, last_ckpt = int(state['epoch']), int(state['global_step']), resume_from
-        seconds_used = float(state.get('train_seconds', 0.0))   # a time budget goes on where it stopped
-        if progress: accelerator.print(f"resumed from {resume_from} (epoch {start_epoch}, step {global_step})")
-    seconds_before = seconds_used                                  # time_limit_s counts only this call's time
-    stamp = datetime.datetime.now().strftime('%Y%m%d_%H%M%S')
-    csv_path = ckdir/'logs'/f'training_{stamp}.csv'
-    logger = TrainLogger(ckdir/'logs', csv_path, enabled=accelerator.is_main_process)
-    if accelerator.is_main_process: save_config(cfg, ckdir/'config.json')
-    guard, history, t_start = NonFiniteGuard(), [], time.time()
-    t_budget = t_start - seconds_before   # when the budget would have started had this session run from it
-    total = (tc.num_epochs - start_epoch) * steps_per_epoch
-    bar = tqdm(total=total, disable=not (progress and accelerator.is_main_process), desc='LGT', leave=False)
-    model.train()
-    done = start_epoch
-    for epoch in range(start_epoch, tc.num_epochs):
-        # all randomness of an epoch comes from generators seeded by (seed, epoch): resuming repeats it exactly
-        perm = torch.randperm(len(latents), generator=torch.Generator().manual_seed(tc.seed * 100_003 + epoch))
-        perm = perm[accelerator.process_index::accelerator.num_processes]
-        gen = torch.Generator().manual_seed(tc.seed * 100_003 + epoch + 7_919 * (accelerator.process_index + 1))
-        epoch_losses = []
-        for b in range(steps_per_epoch):
-            idx = perm[b * tc.batch_size:(b + 1) * tc.batch_size]
-            x_src = latents[idx].to(device).contiguous(memory_format=torch.channels_last)
-            guard.watch(raw)                                       # a skipped step restores the model's buffers
-            with accelerator.autocast():
-                loss, terms = lgt_loss(model, x_src, style_bank, cfg, generator=gen)
-            if not guard.check(loss, global_step, accelerator):
-                optimizer.zero_grad(set_to_none=True); continue
-            accelerator.backward(loss)
-            if tc.grad_clip > 0: accelerator.clip_grad_norm_(model.parameters(), tc.grad_clip)
-            optimizer.step(); global_step += 1
-            if tc.max_time_s: seconds_used = main_process_value(accelerator, time.time() - t_budget)   # all processes agree
-            scheduler.step(); optimizer.zero_grad(set_to_none=True)
-            row = {'loss': loss.detach().float().item(), **{k: float(v) for k, v in terms.items()},
-                   'lr': scheduler.get_last_lr()[0], 'epoch': epoch + 1}
-            history.append(row); epoch_losses.append(row['loss'])
-            if global_step % tc.log_every == 0: logger.log(global_step, **row)
-            bar.update(1); bar.set_postfix(loss=f"{row['loss']:.4f}")
-        done = epoch + 1
-        seconds_used = main_process_value(accelerator, time.time() - t_budget)
-        out_of_budget = bool(tc.max_time_s) and seconds_used >= tc.max_time_s
-        out_of_time = out_of_budget or (time_limit_s is not None and seconds_used - seconds_before > time_limit_s)
-        if done % tc.save_every == 0 or done == tc.num_epochs or out_of_time:
-            accelerator.wait_for_everyone()
-            if accelerator.is_main_process:
-                last_ckpt = save_checkpoint(ckdir/f'epoch_{done:04d}', {'model': raw}, optimizer, scheduler, kind='lgt',
-                                            state={'epoch': done, 'global_step': global_step, 'train_seconds': seconds_used,
-                                                   'config': config_to_dict(cfg), **run_info})
-        if progress and accelerator.is_main_process and epoch_losses:
-            bar.write(f"epoch {done}/{tc.num_epochs}  loss {sum(epoch_losses) / len(epoch_losses):.4f}  ({time.time() - t_start:.0f}s)")
-        if out_of_time:
-            if progress: accelerator.print(f"time {'budget ' + str(tc.max_time_s) if out_of_budget else 'limit ' + str(time_limit_s)}s "
-                                           f"reached after epoch {done}")
-            break
-    bar.close(); logger.close()
-    if guard.skipped and progress: accelerator.print(f"skipped {guard.skipped} steps with non-finite loss")
-    return LGTTrainResult(raw, history, last_ckpt, csv_path if accelerator.is_main_process else None, done, global_step)
+
+# %% ../nbs/12_train_lgt.ipynb #61995464
+@patch
+def loss_on_batch(self:LGTTrainer, batch)->tuple:
+    "`lgt_loss` on a batch of source latents, its random draws from a generator seeded by the run's position: a resumed run repeats them."
+    x_src, _ = batch   # the source's own style is not an input: the target style is drawn
+    x_src = x_src.float().contiguous(memory_format=torch.channels_last)
+    where = [self.setting('seed'), self.step, self.epoch, self.batch_in_epoch, self.accelerator.process_index]
+    gen = torch.Generator().manual_seed(int(np.random.SeedSequence(where).generate_state(1)[0]))
+    return lgt_loss(self.model, x_src, self.style_bank, self.cfg, generator=gen)
+
+@patch
+def train_step(self:LGTTrainer, batch)->dict|None:
+    "The loop's step, plus one history row per optimizer step: its terms, the learning rate now and the epoch."
+    terms = Trainer.train_step(self, batch)
+    if terms is not None:   # the loop counts the step once this returns
+        self.rows.append({'step': self.step + 1, **terms, 'lr': self.scheduler.get_last_lr()[0], 'epoch': self.epoch + 1})
+    return terms
+
+@patch
+def extra_state(self:LGTTrainer)->dict:
+    "What inference needs in `state.json` besides the config: the codec record, the latent shape and the style names."
+    return self.run_info
+
+@patch
+def fit(self:LGTTrainer, time_limit_s:float|None=None)->dict:
+    "The loop's `fit`, after writing the whole config to `checkpoint_dir/config.json` (to inspect the run or start another like it)."
+    if self.accelerator.is_main_process: save_config(self.cfg, self.checkpoint_dir/'config.json')
+    return Trainer.fit(self, time_limit_s=time_limit_s)
+
+
+# %% ../nbs/12_train_lgt.ipynb #e276c9af
+def train_lgt(cfg:LGTConfig,
+              dataset=None,                # a `LatentDataset` (or any dataset of (latent, style id)); None = load cfg.data
+              model:nn.Module|None=None,   # an LGTUNet to train; None = build from cfg.model
+              progress:bool=True,          # show a progress bar and the closing summary (as training.progress)
+              time_limit_s:float|None=None # this call stops (and checkpoints) after this many seconds;
+                                           # unlike `training.max_time_s` it leaves the learning-rate schedule alone
+             )->LGTTrainResult:
+    "Train LGT as configured (`LGTTrainer`): energy at the end of a differentiable ODE, CFG dropout, checkpoints, CSV/TensorBoard log, resume."
+    trainer = LGTTrainer(cfg, dataset, model, progress=progress)
+    trainer.fit(time_limit_s=time_limit_s)
+    csv_path = Path(trainer.setting('log_dir'))/'metrics.csv' if trainer.accelerator.is_main_process else None
+    return LGTTrainResult(trainer.unwrapped, trainer.rows, trainer.last_saved, csv_path, trainer.epoch, trainer.step)
+
 
 # %% ../nbs/12_train_lgt.ipynb #6c3b88f8
 @call_parse
 @cli_errors
-def physir_train_lgt(config:str='config.json',  # reference-shaped config.json or YAML (missing default file = defaults)
+def physir_train_lgt(config:str='config.json',  # LGT-design-shaped config.json or YAML (missing default file = defaults)
                      data_root:str=None,         # data.data_root: style sub-folders of .pt latents
                      checkpoint_dir:str=None,    # training.checkpoint_dir
                      batch_size:int=None, learning_rate:float=None, num_epochs:int=None,
-                     resume:str=None,            # a checkpoint folder or 'latest'
+                     resume:str=None,            # 'latest' (newest in checkpoint_dir) or a checkpoint folder
                      overwrite:bool=False,       # a fresh run may replace another run's checkpoints in checkpoint_dir
+                     max_time_s:float=None,      # training budget in seconds (resumed sessions included); the cosine follows it
+                     time_clock:str=None,        # the clock max_time_s counts: wall | cpu
+                     cpu:bool=False,             # train on the CPU even if a GPU is present
+                     num_workers:int=None,       # DataLoader workers
+                     log_every:int=None,         # steps between log rows
                      mixed_precision:str=None,   # auto | no | bf16 | fp16
                      seed:int=None,
                      override:str=None,          # more settings: "loss.w_style=2 training.ode_integration_steps=10"
                      quiet:bool=False):          # no progress bar
-    "Train LGT from a config file (the reference's `train.py`)."
+    "Train LGT from a config file (the LGT design's `train.py`)."
     path = Path(config) if config else None
     if path is not None and not path.exists():
         if config != 'config.json': raise FileNotFoundError(f"config file {path} does not exist")
         print("no ./config.json: using the built-in defaults"); path = None
-    overrides = {'data.data_root': data_root, 'training.checkpoint_dir': checkpoint_dir, 'training.batch_size': batch_size,
-                 'training.learning_rate': learning_rate, 'training.num_epochs': num_epochs, 'training.resume': resume, 'training.overwrite': True if overwrite else None,
-                 'training.mixed_precision': mixed_precision, 'training.seed': seed}
+    flags = dict(checkpoint_dir=checkpoint_dir, batch_size=batch_size, learning_rate=learning_rate, num_epochs=num_epochs,
+                 resume=resume, overwrite=True if overwrite else None, max_time_s=max_time_s, time_clock=time_clock,
+                 cpu=True if cpu else None, num_workers=num_workers, log_every=log_every, mixed_precision=mixed_precision, seed=seed)
+    overrides = {'data.data_root': data_root, **{f'training.{k}': v for k, v in flags.items()}}
     cfg = resolve_config(LGTConfig, path, overrides, override)
     res = train_lgt(cfg, progress=not quiet)
     print(f"trained {res.epochs_done} epochs ({res.global_step} steps); last checkpoint {res.checkpoint}")
     # no return value: a console script exits with it (the Python API is `train_lgt`)
+
