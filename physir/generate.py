@@ -334,8 +334,8 @@ def _load_flux_model(folder:Path, device):
 
 def _lgt_backend(folder:Path, device, num_steps=None, temperature_lambda=None, cfg_scale=None, use_cfg=None,
                  source_style:int=0, target_style:int=1, codec=None, image_size=None)->LGTBackend:
-    from physir.sampler import LGTInference, read_checkpoint_state, codec_from_info
-    folder, cfg, state = read_checkpoint_state(folder)
+    from physir.sampler import LGTInference, read_lgt_checkpoint, codec_from_info
+    folder, cfg, state = read_lgt_checkpoint(folder)
     inf = cfg.inference
     lgt = LGTInference(folder, device=device,
                        temperature_lambda=inf.temperature_lambda if temperature_lambda is None else temperature_lambda,
