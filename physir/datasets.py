@@ -351,6 +351,7 @@ def _find_vedai(root, split, strict=True, resolution=512, fold=1):
         if missing: raise DatasetValidationError(f"{lst}: {len(missing)} listed ids have no _co/_ir pair in {folder} (e.g. {missing[:3]})")
     return [PairRecord(n, *pairs[n], s, 'vedai') for n in names]
 
+# %% ../nbs/02a_datasets.ipynb #0cef7ac6
 def _find_flir_aligned(root, split, strict=True):
     s = {'val': 'validation', 'test': 'validation'}.get(split, split)
     if s not in ('train', 'validation', 'all'): raise ValueError(f"split={split!r}: the 'flir_aligned' format has splits ('train', 'val', 'all')")
@@ -367,6 +368,7 @@ def _find_flir_aligned(root, split, strict=True):
         if missing: raise DatasetValidationError(f"{lst}: {len(missing)} listed stems have no _RGB/_PreviewData pair in {folder} (e.g. {missing[:3]})")
     return [PairRecord(n, *pairs[n], split, 'flir_aligned') for n in names]
 
+# %% ../nbs/02a_datasets.ipynb #1b9e5093
 FLIR_V2_NOTE = ("FLIR ADAS v2: RGB and thermal are NOT registered (two cameras, 52.8 vs 45 degree HFOV); the video test pairs "
                 "are time-synced only, and the RGB is resized to the thermal grid without alignment")
 
@@ -390,6 +392,7 @@ def _find_flir_adas_v2(root, split, strict=True):
     warnings.warn(FLIR_V2_NOTE, stacklevel=3)
     return recs
 
+# %% ../nbs/02a_datasets.ipynb #1c44a59f
 def _find_generic(root, split, strict=True, rgb_dir=None, ir_dir=None, rgb_pattern=None, ir_pattern=None, holdout=0.2,
                   pair_resize='error'):
     _split_alias(split, ('train', 'val'), 'generic')
@@ -598,6 +601,7 @@ def prepare_dataset(src, dest, format:str, overwrite:bool=False, strict:bool=Tru
                                                                   counts={s: len(r) for s, r in splits.items()}), indent=1))
     return {s: len(r) for s, r in splits.items()}
 
+# %% ../nbs/02a_datasets.ipynb #56b09c92
 def dataset_summary(records, ir_mapping=None, max_files:int=16)->str:
     "A few lines on `records`: counts, sizes, how IR is stored, and what `ir_mapping` makes of it (sampled on up to `max_files`)."
     m = fit_ir_mapping(records, ir_mapping, max_files=max_files)
@@ -618,6 +622,7 @@ def dataset_summary(records, ir_mapping=None, max_files:int=16)->str:
             f"values {min(raw_lo):.6g}..{max(raw_hi):.6g} in {len(idx)} sampled files\n"
             f"ir_mapping {m}: {m.describe()} -> {min(out_lo):.3f}..{max(out_hi):.3f}")
 
+# %% ../nbs/02a_datasets.ipynb #03631b68
 def _parse_options(pairs)->dict:
     "KEY=VALUE strings -> dict (the kit's one KEY=VALUE parser, `physir.core.parse_key_values`; values by `coerce_option`)."
     return {k: coerce_option(v) for k, v in parse_key_values(pairs).items()}
