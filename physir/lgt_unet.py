@@ -10,6 +10,7 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
@@ -122,39 +123,43 @@ class LGTUNet(ModelMixin, ConfigMixin):
         self.norm_out = nn.GroupNorm(_groups(ch), ch)
         self.conv_out = nn.Conv2d(ch, latent_channels, 3, padding=1)
 
-    def _inputs(self, x_t, t, style_id):
-        B = x_t.shape[0]
-        if x_t.ndim != 4 or x_t.shape[1] != self.config.latent_channels:
-            raise ValueError(f"LGTUNet expects x_t [B,{self.config.latent_channels},H,W], got {tuple(x_t.shape)}")
-        if x_t.shape[-2] % 4 or x_t.shape[-1] % 4:
-            raise ValueError(f"LGTUNet: latent size {tuple(x_t.shape[-2:])} must be divisible by 4 (two stride-2 downsamplings)")
-        t = torch.as_tensor(t, dtype=torch.float32, device=x_t.device).reshape(-1)
-        if t.numel() == 1: t = t.expand(B)
-        elif t.numel() != B: raise ValueError(f"t has {t.numel()} values for a batch of {B}: expected 1 or {B}")
-        sid = torch.as_tensor(style_id, dtype=torch.long, device=x_t.device).reshape(-1)
-        if sid.numel() == 1: sid = sid.expand(B)
-        elif sid.numel() != B: raise ValueError(f"style_id has {sid.numel()} values for a batch of {B}: expected 1 or {B}")
-        if sid.device.type == 'cpu' and (sid.min() < 0 or sid.max() > self.null_style_id):
-            raise ValueError(f"style_id {sid.tolist()} out of range: expected 0..{self.null_style_id - 1}, "
-                             f"or {self.null_style_id} for the null style")
-        return t, sid
+# %% ../nbs/10_lgt_unet.ipynb #482442ca
+@patch
+def _inputs(self:LGTUNet, x_t, t, style_id):
+    B = x_t.shape[0]
+    if x_t.ndim != 4 or x_t.shape[1] != self.config.latent_channels:
+        raise ValueError(f"LGTUNet expects x_t [B,{self.config.latent_channels},H,W], got {tuple(x_t.shape)}")
+    if x_t.shape[-2] % 4 or x_t.shape[-1] % 4:
+        raise ValueError(f"LGTUNet: latent size {tuple(x_t.shape[-2:])} must be divisible by 4 (two stride-2 downsamplings)")
+    t = torch.as_tensor(t, dtype=torch.float32, device=x_t.device).reshape(-1)
+    if t.numel() == 1: t = t.expand(B)
+    elif t.numel() != B: raise ValueError(f"t has {t.numel()} values for a batch of {B}: expected 1 or {B}")
+    sid = torch.as_tensor(style_id, dtype=torch.long, device=x_t.device).reshape(-1)
+    if sid.numel() == 1: sid = sid.expand(B)
+    elif sid.numel() != B: raise ValueError(f"style_id has {sid.numel()} values for a batch of {B}: expected 1 or {B}")
+    if sid.device.type == 'cpu' and (sid.min() < 0 or sid.max() > self.null_style_id):
+        raise ValueError(f"style_id {sid.tolist()} out of range: expected 0..{self.null_style_id - 1}, "
+                         f"or {self.null_style_id} for the null style")
+    return t, sid
 
-    def forward(self, x_t:torch.Tensor, # latents `[B,C,H,W]`, H and W divisible by 4
-                t,                      # flow time in [0,1]: float, 0-d or `[B]` tensor
-                style_id                # int or `[B]` long tensor; `null_style_id` = unconditional
-               )->torch.Tensor:         # velocity, same shape as x_t
-        t, sid = self._inputs(x_t, t, style_id)
-        temb = self.time_mlp(timestep_embedding(t, self.config.time_dim).to(x_t.dtype))
-        style = self.style_mlp(self.style_embedding(sid))
-        h = self.conv_in(x_t)
-        skips = []
-        for lvl, blocks in enumerate(self.enc):
-            for blk in blocks: h = blk(h, temb)
-            skips.append(h)
-            if lvl < 2: h = self.down[lvl](h)
-        for blk in self.mid: h = blk(h, temb)
-        for i, blocks in enumerate(self.dec):
-            h = torch.cat([h, skips.pop()], dim=1)
-            for blk in blocks: h = blk(h, temb, style)
-            if i < 2: h = self.up[i](F.interpolate(h, scale_factor=2.0, mode='nearest'))
-        return self.conv_out(F.silu(self.norm_out(h)))
+# %% ../nbs/10_lgt_unet.ipynb #e1d3a9a4
+@patch
+def forward(self:LGTUNet, x_t:torch.Tensor, # latents `[B,C,H,W]`, H and W divisible by 4
+            t,                      # flow time in [0,1]: float, 0-d or `[B]` tensor
+            style_id                # int or `[B]` long tensor; `null_style_id` = unconditional
+           )->torch.Tensor:         # velocity, same shape as x_t
+    t, sid = self._inputs(x_t, t, style_id)
+    temb = self.time_mlp(timestep_embedding(t, self.config.time_dim).to(x_t.dtype))
+    style = self.style_mlp(self.style_embedding(sid))
+    h = self.conv_in(x_t)
+    skips = []
+    for lvl, blocks in enumerate(self.enc):
+        for blk in blocks: h = blk(h, temb)
+        skips.append(h)
+        if lvl < 2: h = self.down[lvl](h)
+    for blk in self.mid: h = blk(h, temb)
+    for i, blocks in enumerate(self.dec):
+        h = torch.cat([h, skips.pop()], dim=1)
+        for blk in blocks: h = blk(h, temb, style)
+        if i < 2: h = self.up[i](F.interpolate(h, scale_factor=2.0, mode='nearest'))
+    return self.conv_out(F.silu(self.norm_out(h)))

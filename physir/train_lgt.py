@@ -29,11 +29,13 @@ def _bound(key:str, value, ok:bool, bound:str):
     "Raise a `ConfigError` naming `key`, the bound and the value unless `ok`."
     if not ok: raise ConfigError(f"config key '{key}': must be {bound}, got {value!r}")
 
+# %% ../nbs/12_train_lgt.ipynb #2cfe3722
 @dataclass
 class LGTDataConfig:
     data_root:str = 'data/latents'           # folder of style sub-folders of `.pt` latents (`physir_preprocess_latents`)
     style_subdirs:list[str] = field(default_factory=lambda: ['style0', 'style1'])  # sub-folder i = style id i
 
+# %% ../nbs/12_train_lgt.ipynb #d28635bb
 @dataclass
 class LGTModelConfig:
     latent_channels:int = 4
@@ -47,6 +49,7 @@ class LGTModelConfig:
         for k in ('latent_channels', 'base_channels', 'style_dim', 'time_dim', 'num_styles'):
             _bound(f'model.{k}', getattr(self, k), getattr(self, k) >= 1, '>= 1')
 
+# %% ../nbs/12_train_lgt.ipynb #6590e324
 @dataclass
 class LGTLossConfig:
     w_style:float = 1.0          # weight of the Patch-SWD style energy
@@ -60,6 +63,7 @@ class LGTLossConfig:
         for k in ('patch_size', 'num_projections', 'max_samples'): _bound(f'loss.{k}', getattr(self, k), getattr(self, k) >= 1, '>= 1')
         for k in ('w_style', 'w_content', 'vel_reg_weight'): _bound(f'loss.{k}', getattr(self, k), getattr(self, k) >= 0, '>= 0')
 
+# %% ../nbs/12_train_lgt.ipynb #a0db5f4f
 @dataclass
 class LGTTrainingConfig:
     # The LGT design's config.json calls the checkpoint cadence `save_every` and counts it in epochs; physir's loop
@@ -109,6 +113,7 @@ class LGTTrainingConfig:
         _bound('training.mixed_precision', t.mixed_precision, t.mixed_precision in ('auto', 'no', 'bf16', 'fp16'),
                "one of auto, no, bf16, fp16")
 
+# %% ../nbs/12_train_lgt.ipynb #a0c99d79
 @dataclass
 class LGTInferenceConfig:
     num_steps:int = 20
@@ -121,6 +126,7 @@ class LGTInferenceConfig:
         _bound('inference.num_steps', self.num_steps, self.num_steps >= 1, '>= 1')
         _bound('inference.temperature_lambda', self.temperature_lambda, self.temperature_lambda >= 0, '>= 0')
 
+# %% ../nbs/12_train_lgt.ipynb #b722c488
 @dataclass
 class LGTConfig:
     "Everything an LGT run needs, in the sections of the LGT design's `config.json`."

@@ -661,6 +661,7 @@ class BudgetBar:
         self.bar.set_postfix(step=t.step, **postfix)   # set_postfix refreshes
     def close(self): self.bar.close()
 
+# %% ../nbs/05a_training.ipynb #01bf7075
 @patch
 def fit(self:Trainer, time_limit_s:float|None=None, # this call stops (and checkpoints) after this many seconds; unlike max_time_s the schedule ignores it
        )->dict:
@@ -711,6 +712,7 @@ def fit(self:Trainer, time_limit_s:float|None=None, # this call stops (and check
     self._event('after_fit')
     return self.summary(last, time.perf_counter() - t_start)
 
+# %% ../nbs/05a_training.ipynb #01537a63
 @patch
 def summary(self:Trainer, last:dict, seconds:float)->dict:
     "What `fit` returns, and the closing line it prints: where the checkpoints are and which one `best/` is, and why."
@@ -723,4 +725,3 @@ def summary(self:Trainer, last:dict, seconds:float)->dict:
     if self.setting('progress'): self.accelerator.print(line)
     return dict(step=self.step, epoch=self.epoch, train=last, val=self.last_val, best=best, checkpoint=str(self.last_saved),
                 nonfinite_skipped=self.guard.skipped, seconds=seconds, budget_used_s=self.budget_used_s, message=line)
-
