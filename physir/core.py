@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['USER_ERRORS', 'IMAGE_EXTS', 'RESIZE_IMAGE_MODES', 'seed_everything', 'get_device', 'autocast_dtype', 'atomic_write',
            'atomic_folder', 'UserError', 'DataError', 'user_error_line', 'cli_errors', 'load_image', 'load_infrared',
-           'save_image', 'save_infrared', 'resize_image', 'show_grid', 'ConfigError', 'load_config', 'parse_key_values',
-           'resolve_config', 'config_to_dict', 'save_config']
+           'save_image', 'save_infrared', 'resize_image', 'show_grid', 'ConfigError', 'accepts_renamed', 'load_config',
+           'parse_key_values', 'resolve_config', 'config_to_dict', 'save_config']
 
 # %% ../nbs/00_core.ipynb #c0a2f074
 import os, sys, random, re, shutil, tempfile, json, dataclasses, typing, types, contextlib, functools, warnings
@@ -313,6 +313,14 @@ def _renamed_keys(cfg, values:dict, prefix:str='')->dict:
         warnings.warn(f"config key '{prefix}{old}' is now called '{prefix}{new}'; the old name still works", FutureWarning, stacklevel=4)
         values = {(new if k == old else k): v for k, v in values.items()}
     return values
+
+def accepts_renamed(cls):
+    "Class decorator for a config dataclass with `RENAMED`: its constructor also takes the old names, with the warning config files get."
+    init = cls.__init__
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs): init(self, *args, **_renamed_keys(self, kwargs))
+    cls.__init__ = __init__
+    return cls
 
 def _merge(cfg, values:dict, prefix:str=''):
     "Return a copy of dataclass `cfg` with `values` applied (recursing into nested dataclass fields)."

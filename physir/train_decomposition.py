@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
-from .core import resolve_config, config_to_dict, ConfigError, atomic_write, cli_errors, seed_everything
+from .core import resolve_config, config_to_dict, ConfigError, atomic_write, cli_errors, seed_everything, accepts_renamed
 from .training import Trainer, LOOP_DEFAULTS
 from .data import collate_pairs, split_dataset, train_val_datasets, check_data_config
 from .decomposition import DecompositionNet, DirectIRNet, DirectOutput, BACKBONES, STAGE1_METHODS, decomposition_figure
@@ -24,6 +24,7 @@ from .pseudo_labels import PseudoLabeler
 from .losses import DecompositionLoss, ssim
 
 # %% ../nbs/06_train_decomposition.ipynb #cd1e66d2
+@accepts_renamed
 @dataclass
 class DecompTrainConfig:
     "Stage 1 (decomposition pretraining) settings; YAML files and CLI flags override these defaults."

@@ -20,7 +20,7 @@ from fastcore.script import call_parse, Param
 from diffusers import FluxTransformer2DModel, AutoencoderKL, FluxFillPipeline
 from diffusers.training_utils import cast_training_params
 from safetensors.torch import load_file
-from .core import ConfigError, resolve_config, config_to_dict, atomic_write, show_grid, cli_errors
+from .core import ConfigError, resolve_config, config_to_dict, atomic_write, show_grid, cli_errors, accepts_renamed
 from .data import PairedThermalDataset, collate_pairs, split_dataset, train_val_datasets, check_data_config
 from .decomposition import DecompositionNet
 from .training import Trainer, CheckpointError, find_checkpoint, read_checkpoint_state, expect_kind
@@ -30,6 +30,7 @@ from .flux import (DecompositionGuidedFlux, GUIDANCE_MODES, IR_PROMPT, tiny_flux
 from .metrics import psnr, ssim
 
 # %% ../nbs/08_train_flux.ipynb #756734ff
+@accepts_renamed
 @dataclass
 class FluxTrainConfig:
     "Stage 2/3 (decomposition-guided FLUX.1-Fill LoRA) settings; YAML files and CLI flags override these defaults."

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from fastcore.basics import patch
 from fastcore.script import call_parse
-from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, cli_errors
+from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, cli_errors, accepts_renamed
 from .training import Trainer, list_checkpoints
 from .latents import LatentDataset
 from .lgt_unet import LGTUNet
@@ -64,6 +64,7 @@ class LGTLossConfig:
         for k in ('w_style', 'w_content', 'vel_reg_weight'): _bound(f'loss.{k}', getattr(self, k), getattr(self, k) >= 0, '>= 0')
 
 # %% ../nbs/12_train_lgt.ipynb #a0db5f4f
+@accepts_renamed
 @dataclass
 class LGTTrainingConfig:
     # The LGT design's config.json calls the checkpoint cadence `save_every` and counts it in epochs; physir's loop
