@@ -316,8 +316,8 @@ def loss_on_batch(self:LGTTrainer, batch)->tuple:
 def train_step(self:LGTTrainer, batch)->dict|None:
     "The loop's step, plus one history row per optimizer step: its terms, the learning rate now and the epoch."
     terms = Trainer.train_step(self, batch)
-    if terms is not None:   # the loop counts the step once this returns
-        self.rows.append({'step': self.step + 1, **terms, 'lr': self.scheduler.get_last_lr()[0], 'epoch': self.epoch + 1})
+    if terms is not None:   # the loop has counted the step and set the next step's rate
+        self.rows.append({'step': self.step, **terms, 'lr': self.scheduler.get_last_lr()[0], 'epoch': self.epoch + 1})
     return terms
 
 @patch

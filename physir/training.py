@@ -521,7 +521,7 @@ def lr_factor(self:Trainer)->float:
 # %% ../nbs/05a_training.ipynb #6bc8c281
 @patch
 def train_step(self:Trainer, batch)->dict|None:
-    "One forward/backward; at the end of an accumulation window one optimizer step. Returns the window's mean terms, None mid-window or when the step was skipped (non-finite loss or gradient, agreed by all processes)."
+    "One forward/backward; at the end of an accumulation window one optimizer step (counted in `step`). Returns the window's mean terms, None mid-window or when the step was skipped (non-finite loss or gradient, agreed by all processes)."
     acc, t0 = self.accelerator, time.perf_counter()
     self.model.train()
     if not getattr(self, '_window', None): self._window = []; self.guard.watch(self.unwrapped)   # a skipped step puts BatchNorm statistics back
@@ -536,7 +536,9 @@ def train_step(self:Trainer, batch)->dict|None:
         if acc.mixed_precision != 'fp16' and norm is not None:   # fp16's GradScaler makes inf gradients on purpose and skips those steps itself
             health = torch.cat([health, torch.as_tensor(norm, device=health.device).float().reshape(1)])
         ok = self.guard.check(health, step=self.step, accelerator=acc)
-        if ok: self.optimizer.step(); self.scheduler.step()
+        if ok: self.optimizer.step(); self.step += 1
+        self._measure_budget()
+        if ok: self.scheduler.step()   # the next step's rate, from the progress after this one (step and budget)
         self.optimizer.zero_grad(set_to_none=True)
     window, self._window = self._window, []
     if acc.device.type == 'cuda': torch.cuda.synchronize()   # so the model time is real, not launch time
@@ -548,6 +550,18 @@ def train_step(self:Trainer, batch)->dict|None:
 
 def _as_float(v)->float: return float(v.detach().float().item()) if isinstance(v, torch.Tensor) else float(v)
 
+
+@patch
+def _clock(self:Trainer)->float:
+    "Seconds on the clock `max_time_s` counts: wall clock, or this process's CPU time (`time_clock='cpu'`)."
+    return time.process_time() if self.setting('time_clock') == 'cpu' else time.perf_counter()
+
+@patch
+def _measure_budget(self:Trainer):
+    "Seconds of the `max_time_s` budget used so far, on the main process's clock: every process gets the same schedule and stops together."
+    if getattr(self, '_t_budget', None) is None: self._t_budget = self._clock() - self.budget_used_s
+    used = self._clock() - self._t_budget
+    self.budget_used_s = main_process_value(self.accelerator, used) if self.setting('max_time_s') is not None else used
 
 # %% ../nbs/05a_training.ipynb #2ea33f0d
 @patch
@@ -608,11 +622,6 @@ def _flat(d:dict, prefix:str='')->dict:
 
 # %% ../nbs/05a_training.ipynb #1fd6e03b
 @patch
-def _clock(self:Trainer)->float:
-    "Seconds on the clock `max_time_s` counts: wall clock, or this process's CPU time (`time_clock='cpu'`)."
-    return time.process_time() if self.setting('time_clock') == 'cpu' else time.perf_counter()
-
-@patch
 def _should_stop(self:Trainer)->bool:
     "Out of steps or out of the `max_time_s` budget (the same answer on every process: the budget is the main process's)."
     budget = self.setting('max_time_s')
@@ -669,7 +678,7 @@ def fit(self:Trainer, time_limit_s:float|None=None, # this call stops (and check
     acc, log_dir = self.accelerator, self.setting('log_dir')
     self.logger = TrainLogger(log_dir, csv_path=Path(log_dir)/'metrics.csv' if log_dir else None, enabled=acc.is_main_process)
     bar = BudgetBar(self, disable=not (self.setting('progress') and acc.is_local_main_process))
-    t_start, t_budget, used_before = time.perf_counter(), self._clock() - self.budget_used_s, self.budget_used_s
+    t_start, used_before, self._t_budget = time.perf_counter(), self.budget_used_s, None   # the budget goes on from budget_used_s
     running, last, stop, self.last_saved = {}, {}, self._should_stop(), None
     self._event('before_fit')
     try:
@@ -684,10 +693,8 @@ def fit(self:Trainer, time_limit_s:float|None=None, # this call stops (and check
                 self.times['data'] += time.perf_counter() - t0
                 terms = self.train_step(batch); self.batch_in_epoch += 1
                 if not acc.sync_gradients: continue
-                used = self._clock() - t_budget   # every process follows the main process's clock: same schedule, same stop
-                self.budget_used_s = main_process_value(acc, used) if self.setting('max_time_s') is not None else used
                 if terms is None: bar.update(skipped=self.guard.skipped); stop = self._should_stop(); continue
-                self.step += 1; last = terms; self.history.append((self.step, terms['loss']))
+                last = terms; self.history.append((self.step, terms['loss']))
                 for k, v in terms.items(): running.setdefault(k, []).append(v)
                 bar.update(loss=f"{terms['loss']:.4f}", skipped=self.guard.skipped)
                 if self.step % self.setting('log_every') == 0:
