@@ -12,7 +12,8 @@ What fails a notebook:
   - a code cell that did not run (Run All stops at the first error; a timeout leaves cells queued);
   - a stderr stream output (the red box JupyterLab shows for `application/vnd.jupyter.stderr`), unless it is a
     progress bar (tqdm-style `NN%|` or carriage-return updates): a reader takes red boxes for failures.
-  Other stderr (warnings) can be let through with --allow-stderr; they are listed either way.
+  Other stderr (warnings) can be let through with --allow-stderr; they are listed either way. One third-party
+  notice at import (IMPORT_NOTICES: bitsandbytes on AVX512-BF16 CPUs without the optional `kernels` package) is dropped.
 In 15_widgets it also changes one control (the image dropdown) of every ipywidgets explorer and checks that the
 picture (the bytes of the explorer's <img>) changed and that the status line shows no error.
 
@@ -32,6 +33,9 @@ CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic
                   '--disable-background-networking', '--disable-component-update', '--disable-sync',
                   '--disable-dev-shm-usage']
 PROGRESS = re.compile(r'\d+%\|')          # tqdm: " 40%|████      | 2/5"
+# a third-party notice at import that is not physir's to fix: bitsandbytes (the `quant` extra) logs on CPUs with
+# AVX512-BF16 that the optional Hugging Face `kernels` package is missing (its own CPU code runs instead)
+IMPORT_NOTICES = re.compile(r'Failed to load CPU gemm_4bit_forward from kernels-community')
 # JupyterLab settings for the check (a scratch user-settings folder, the user's own settings are not touched)
 LAB_SETTINGS = {
     '@jupyterlab/docmanager-extension/plugin': {'autosave': False},          # never write the notebooks back
@@ -120,7 +124,8 @@ def classify(cells):
             if o['type'] == 'error':
                 errors.append((c['index'], f"{o['ename']}: {o['evalue']}", o['traceback']))
             elif o['type'] == 'stream' and o['name'] == 'stderr':
-                t = o['text']
+                t = '\n'.join(l for l in o['text'].splitlines() if not IMPORT_NOTICES.search(l))
+                if not t.strip(): continue
                 (progress if PROGRESS.search(t) or '\r' in t else stderr).append((c['index'], t.strip()[:400]))
     code = [c for c in cells if not c['empty']]
     return errors, stderr, progress, not_run, len(code) - len(not_run), len(code)
