@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['USER_ERRORS', 'IMAGE_EXTS', 'RESIZE_IMAGE_MODES', 'seed_everything', 'get_device', 'autocast_dtype', 'atomic_write',
            'atomic_folder', 'UserError', 'DataError', 'user_error_line', 'cli_errors', 'load_image', 'load_infrared',
-           'save_image', 'save_infrared', 'resize_image', 'show_grid', 'ConfigError', 'accepts_renamed', 'load_config',
-           'parse_key_values', 'resolve_config', 'config_to_dict', 'save_config']
+           'save_image', 'save_infrared', 'resize_image', 'show_grid', 'save_figure', 'ConfigError', 'accepts_renamed',
+           'load_config', 'parse_key_values', 'resolve_config', 'config_to_dict', 'save_config']
 
 # %% ../nbs/00_core.ipynb #c0a2f074
 import os, sys, random, re, shutil, tempfile, json, dataclasses, typing, types, contextlib, functools, warnings
@@ -254,6 +254,14 @@ def show_grid(images, titles=None, ncols:int|None=None, cmaps=None, size:float=2
     fig.tight_layout()
     return fig
 
+# %% ../nbs/00_core.ipynb #f545c35f
+def save_figure(fig, path, dpi:int=80)->Path:
+    "Write a matplotlib figure as PNG atomically and close it."
+    import io, matplotlib.pyplot as plt
+    buf = io.BytesIO(); fig.tight_layout(); fig.savefig(buf, format='png', dpi=dpi); plt.close(fig)
+    with atomic_write(path) as f: f.write(buf.getvalue())
+    return Path(path)
+
 # %% ../nbs/00_core.ipynb #3e78652a
 class ConfigError(UserError, ValueError):
     "A config file or override with an unknown key or a wrongly typed value."
@@ -355,6 +363,14 @@ def _nest_dotted(overrides:dict)->dict:
         *parents, leaf = k.split('.'); d = out
         for p in parents: d = d.setdefault(p, {})
         d[leaf] = v
+    return out
+
+def _flatten_dotted(d:dict, prefix:str='')->dict:
+    "{'model': {'base_channels': 8}} -> {'model.base_channels': 8} (the inverse of `_nest_dotted`)"
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict): out.update(_flatten_dotted(v, f'{prefix}{k}.'))
+        else: out[f'{prefix}{k}'] = v
     return out
 
 # %% ../nbs/00_core.ipynb #5c6508e4

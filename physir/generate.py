@@ -96,8 +96,8 @@ def resolve_checkpoint(path)->tuple[str, Path]:
                                   f"(give the folder that holds state.json/config.json and *.safetensors)")
     folder = training.checkpoint_folder(path)
     if kind := _usable(folder): return kind, folder
-    for candidate in [path/'best', path/'best_model', *reversed(training.list_checkpoints(path))]:   # a run folder
-        if candidate.is_dir() and (kind := _usable(candidate)): return kind, candidate
+    candidate = training.find_checkpoint(path, prefer_best=True)   # a run folder: its best/, else its newest
+    if candidate is not None and (kind := _usable(candidate)): return kind, candidate
     raise CheckpointKindError(f"{path} is not a physir checkpoint: found {sorted(p.name for p in path.iterdir())[:8]}; "
                               f"expected {_EXPECTED['fusion']}, {_EXPECTED['direct']}, {_EXPECTED['flux']} or {_EXPECTED['lgt']}")
 

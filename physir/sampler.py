@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from fastcore.script import call_parse
 from tqdm.auto import tqdm
-from .core import ConfigError, load_config, get_device, load_image, save_image, IMAGE_EXTS, cli_errors, resize_image
+from .core import _flatten_dotted, ConfigError, load_config, get_device, load_image, save_image, IMAGE_EXTS, cli_errors, resize_image
 from .training import load_checkpoint, expect_kind
 from .latents import LatentCodec, VAECodec, make_codec, CODEC_NAMES
 from .train_lgt import LGTConfig, build_lgt_model, find_latest_checkpoint
@@ -107,13 +107,6 @@ def _checkpoint_at_epoch(run_dir:Path, stem:str)->Path|None:
             if (s := training.read_checkpoint_state(c)).get('epoch') == int(m[1]) and not s.get('batch_in_epoch')]
     return ends[-1] if ends else None
 
-def _flatten(d:dict, prefix='')->dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict): out.update(_flatten(v, f'{prefix}{k}.'))
-        else: out[f'{prefix}{k}'] = v
-    return out
-
 def read_lgt_checkpoint(path)->tuple[Path, LGTConfig, dict]:
     "`(folder, LGTConfig, state)` of an LGT checkpoint; `state` in today's names (`physir.training.read_checkpoint_state`)."
     path = expect_kind(lgt_checkpoint_folder(path), 'lgt')   # a Stage-1 or FLUX folder is named as such
@@ -121,7 +114,7 @@ def read_lgt_checkpoint(path)->tuple[Path, LGTConfig, dict]:
     if 'config' not in state: raise ConfigError(f"{path}/state.json has no 'config': not written by train_lgt")
     with warnings.catch_warnings():   # an older checkpoint's config has older key names: read as the new ones, nothing to act on
         warnings.simplefilter('ignore', FutureWarning)
-        return path, load_config(LGTConfig, overrides=_flatten(state['config'])), state
+        return path, load_config(LGTConfig, overrides=_flatten_dotted(state['config'])), state
 
 def load_lgt_model(path, device='cpu')->tuple[nn.Module, LGTConfig, dict]:
     "The trained `LGTUNet` of a checkpoint (eval mode, on `device`), its config and its state."

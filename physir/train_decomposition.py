@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
-from .core import resolve_config, config_to_dict, ConfigError, atomic_write, cli_errors, seed_everything, accepts_renamed
+from .core import resolve_config, config_to_dict, ConfigError, cli_errors, save_figure, seed_everything, accepts_renamed
 from .training import Trainer, LOOP_DEFAULTS
 from .data import collate_pairs, split_dataset, train_val_datasets, check_data_config
 from .decomposition import DecompositionNet, DirectIRNet, DirectOutput, BACKBONES, STAGE1_METHODS, decomposition_figure
@@ -248,12 +248,8 @@ def validate(self:DecompositionTrainer)->dict:
 @patch
 def save_visualisation(self:DecompositionTrainer, batch:dict, out)->Path:
     "The Stage-1 map figure (`decomposition_figure`) of the first `num_vis_samples` images of `batch`, written atomically to `vis_dir/step_NNNNNNN.png`."
-    import matplotlib.pyplot as plt
     fig = decomposition_figure(batch['rgb'], out, batch['infrared'], n=self.cfg.num_vis_samples, size=1.4, title=f'step {self.step}')
-    path = Path(self.cfg.vis_dir)/f'step_{self.step:07d}.png'
-    with atomic_write(path) as f: fig.savefig(f, format='png', dpi=72)
-    plt.close(fig)
-    return path
+    return save_figure(fig, Path(self.cfg.vis_dir)/f'step_{self.step:07d}.png', dpi=72)
 
 # %% ../nbs/06_train_decomposition.ipynb #30c609fc
 @patch

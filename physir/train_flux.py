@@ -9,7 +9,7 @@ __all__ = ['OPTIMIZERS', 'TINY_FLUX', 'FluxTrainConfig', 'flux_config', 'check_f
            'load_flux_checkpoint', 'physir_train_flux']
 
 # %% ../nbs/08_train_flux.ipynb #49f45f28
-import contextlib, dataclasses, hashlib, json, os, shutil, tempfile, io
+import contextlib, dataclasses, hashlib, json, os, shutil, tempfile
 import yaml
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ from fastcore.script import call_parse, Param
 from diffusers import FluxTransformer2DModel, AutoencoderKL, FluxFillPipeline
 from diffusers.training_utils import cast_training_params
 from safetensors.torch import load_file
-from .core import ConfigError, resolve_config, config_to_dict, atomic_write, show_grid, cli_errors, accepts_renamed
+from .core import ConfigError, resolve_config, config_to_dict, atomic_write, show_grid, cli_errors, accepts_renamed, save_figure
 from .data import PairedThermalDataset, collate_pairs, split_dataset, train_val_datasets, check_data_config
 from .decomposition import DecompositionNet
 from .training import Trainer, CheckpointError, find_checkpoint, read_checkpoint_state, expect_kind
@@ -144,7 +144,7 @@ TINY_FLUX = dict(latent_channels=4, vae_channels=(32, 32), num_layers=2, num_sin
 def load_decomposition(path)->DecompositionNet:
     "The Stage-1 net from a `DecompositionNet.save` folder, or from a Stage-1 run folder (its best/, else its newest checkpoint; an older run's best_model/ or last/)."
     path = Path(path)
-    for p in (path, path/'best', path/'best_model', find_checkpoint(path) if path.is_dir() else None):
+    for p in (path, find_checkpoint(path, prefer_best=True) if path.is_dir() else None):
         if p is not None and (p/'config.json').is_file() and (p/'model.safetensors').is_file(): return DecompositionNet.load(p)
     raise FileNotFoundError(f"decomposition_checkpoint={str(path)!r}: no config.json + model.safetensors there (or in best/, "
                             "checkpoint-N/, best_model/, last/); expected a folder written by physir_pretrain_decomposition")
@@ -369,8 +369,7 @@ def validate(self:FluxTrainer, save_png:bool=True)->dict:
             images += [batch['rgb'][i].cpu(), pred[i, 0].cpu(), batch['infrared'][i, 0].cpu()]
             titles += ['RGB', f'generated (step {self.step})', 'true IR']
         fig = show_grid(images, titles=titles, ncols=3, cmaps=[None, 'inferno', 'inferno'] * pred.shape[0], size=2.0)
-        buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=72); import matplotlib.pyplot as plt; plt.close(fig)
-        with atomic_write(Path(cfg.vis_dir)/f'step_{self.step:07d}.png') as f: f.write(buf.getvalue())
+        save_figure(fig, Path(cfg.vis_dir)/f'step_{self.step:07d}.png', dpi=72)
     return out
 
 # %% ../nbs/08_train_flux.ipynb #65f40410
