@@ -18,6 +18,8 @@ Expected: 1 < 2 < 3 for the SWD mean and its finest levels, and HF ratio ≈ 1 f
 Stability: the spread (std, min–max) of the SWD of (1) and (2) over 5 SWD seeds on fixed sets, and over 5 random
 draws of disjoint sets of 20, 40 and 80 frames: how many frames separate another split from a blurred one.
 Cost: CPU seconds of `swd_realism` and `hf_power_ratio` for two sets of 40 frames at 256 px (one thread).
+Normalisation: the ordering again with `normalise='real'` (both sets by the real set's statistics) instead of the
+recipe's per-set normalisation, and what a global gain/offset (0.5·B + 0.2) does to either.
 
 Prints a table and writes it to bench/out/realism_check.txt, with a figure bench/out/realism_check.png (a frame, its
 blurred copy, and the sets' radially averaged power spectra). Runs only when the data folder exists; otherwise it
@@ -28,6 +30,7 @@ _p.add_argument('--root', default=str(__import__('pathlib').Path(__file__).resol
 _p.add_argument('--size', type=int, default=256, help='common short side in px')
 _p.add_argument('--n', type=int, default=80, help='frames per set for the ordering check')
 _p.add_argument('--threads', type=int, default=1)
+_p.add_argument('--parts', default='1234', help='which parts to run: 1 ordering (always), 2 stability, 3 cost, 4 normalisation')
 _p.add_argument('--out', default=str(__import__('pathlib').Path(__file__).resolve().parent/'out'))
 ARGS = _p.parse_args()
 for var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ[var] = str(ARGS.threads)
@@ -103,15 +106,15 @@ def main():
     say(f"ordering another split < blurred σ=2 < constant: SWD mean {'OK' if ok_mean else 'FAILS'}; finest level "
         f"({px[0]} px, split < σ=1 < σ=2 < constant) {'OK' if ok_fine else 'FAILS'}; HF ratio (blurred < 0.5 ≤ split, constant 0) {'OK' if ok_hf else 'FAILS'}")
 
-    say("\n2. Stability of the SWD mean (and of the finest level)")
+    if '2' in ARGS.parts: say("\n2. Stability of the SWD mean (and of the finest level)")
     m = min(40, len(frames) // 2)
     ia, ib = two_sets(len(frames), m, 0)
     A40, B40 = [frames[i] for i in ia], [frames[i] for i in ib]
     B40_blur = [gaussian_blur(b, 2.0) for b in B40]
-    by_seed = {'split': [swd_realism(B40, A40, seed=k) for k in range(5)], 'blur σ=2': [swd_realism(B40_blur, A40, seed=k) for k in range(5)]}
+    by_seed = {} if '2' not in ARGS.parts else {'split': [swd_realism(B40, A40, seed=k) for k in range(5)], 'blur σ=2': [swd_realism(B40_blur, A40, seed=k) for k in range(5)]}
     for k, rs in by_seed.items():
         say(f"  {m} vs {m} frames, 5 SWD seeds, {k:9s}: mean {spread([r['swd'] for r in rs])}; {px[0]} px {spread([r['swd_levels'][px[0]] for r in rs])}")
-    for size in (20, 40, 80):
+    for size in ((20, 40, 80) if '2' in ARGS.parts else ()):
         if 2 * size > len(frames): continue
         split, blur, hf_split = [], [], []
         for draw in range(5):
@@ -123,6 +126,20 @@ def main():
         say(f"  5 draws of two disjoint sets of {size:2d}: split {spread(split)}; blur σ=2 {spread(blur)}; "
             f"separated in every draw: {'yes' if sep else 'NO'}; HF ratio of the split {spread(hf_split)}")
 
+    if '3' in ARGS.parts: cost(A40, B40, say)
+    if '4' in ARGS.parts:
+        say(f"\n4. Normalisation, the same {n} + {n} frames: the recipe's per-set statistics ('each', the default) vs the real set's ('real')")
+        gain = [0.5 * b + 0.2 for b in B]
+        for norm in ('each', 'real'):
+            row = {k: swd_realism(cases[k], A, normalise=norm)['swd'] for k in ('another split (random)', 'B blurred σ=2 px', 'constant (A mean)')}
+            row['0.5·B + 0.2'] = swd_realism(gain, A, normalise=norm)['swd']
+            drives_real, drives = reals['other drives (sorted)'], cases['other drives (sorted)']
+            row['other drives'] = swd_realism(drives, drives_real, normalise=norm)['swd']
+            row['other drives σ=2'] = swd_realism([gaussian_blur(b, 2.0) for b in drives], drives_real, normalise=norm)['swd']
+            say(f"  normalise={norm!r:7s} " + '   '.join(f"{k}: {v:.4f}" for k, v in row.items()))
+    finish(out, lines, t0, A, B, cases, say)
+
+def cost(A40, B40, say):
     say("\n3. CPU cost (one thread, process CPU time; two sets of 40 frames)")
     a40 = [match_size(f, (ARGS.size, ARGS.size)) for f in A40]; b40 = [match_size(f, (ARGS.size, ARGS.size)) for f in B40]
     for label, fn in (('swd_realism (defaults)', lambda: swd_realism(b40, a40)),
@@ -133,6 +150,8 @@ def main():
             c = time.process_time(); fn(); times.append(time.process_time() - c)
         say(f"  {label:38s} {np.median(times):6.2f} s CPU (median of 3) at {ARGS.size}×{ARGS.size} px")
 
+def finish(out, lines, t0, A, B, cases, say):
+    "The figure (a frame, its blurred copy, the spectra) and the text file."
     # figure: a frame, its blurred copy, and the spectra
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(1, 3, figsize=(12, 3.4), dpi=80)
@@ -143,7 +162,7 @@ def main():
     ax[2].axvline(0.5, color='k', ls=':', lw=1); ax[2].set(xlabel='radial frequency / Nyquist', ylabel='power per pixel', title='radially averaged power spectrum')
     ax[2].legend(fontsize=7); fig.tight_layout()
     out.mkdir(parents=True, exist_ok=True); fig.savefig(out/'realism_check.png'); plt.close(fig)
-    (out/'realism_check.txt').write_text('\n'.join(lines) + '\n')
-    say(f"\nwritten: {out/'realism_check.txt'}, {out/'realism_check.png'} ({time.time() - t0:.0f} s wall)")
+    (out/f"realism_check{'' if ARGS.parts == '1234' else '_parts' + ARGS.parts}.txt").write_text('\n'.join(lines) + '\n')
+    say(f"\nwritten: {out}/realism_check*.txt, {out/'realism_check.png'} ({time.time() - t0:.0f} s wall)")
 
 if __name__ == '__main__': main()
