@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['SPLITS', 'GT_KEYS', 'GT_OPTIONAL_KEYS', 'LAYOUT_HELP', 'FITS', 'MANIFEST_NAME', 'DatasetLayoutError',
-           'DatasetValidationError', 'PairReport', 'scan_pairs', 'load_pair', 'JointTransform', 'PairedThermalDataset',
-           'collate_pairs', 'make_dataloaders', 'write_synthetic_dataset', 'split_dataset', 'train_val_datasets',
-           'check_data_config', 'SyntheticDataConfig', 'physir_make_synthetic']
+           'DatasetValidationError', 'PairReport', 'scan_pairs', 'gt_map', 'load_pair', 'JointTransform',
+           'PairedThermalDataset', 'collate_pairs', 'make_dataloaders', 'write_synthetic_dataset', 'split_dataset',
+           'train_val_datasets', 'check_data_config', 'SyntheticDataConfig', 'physir_make_synthetic']
 
 # %% ../nbs/02_data.ipynb #e80e14a2
 import json, os, shutil, tempfile, warnings
@@ -134,7 +134,7 @@ def scan_pairs(root, split:str='train', check_files:bool=True)->PairReport:
     return rep
 
 # %% ../nbs/02_data.ipynb #5d39ba7c
-def _gt_map(t:torch.Tensor, key:str, path, integer:bool=False)->torch.Tensor:
+def gt_map(t:torch.Tensor, key:str, path, integer:bool=False)->torch.Tensor:
     "A ground-truth map as [1,H,W] float32 (or [H,W] int64 for `integer`), naming the file and key if its shape is wrong."
     if t.ndim == 3 and t.shape[0] == 1: t = t[0]
     if t.ndim != 2: raise ValueError(f"{path}: key '{key}' has shape {tuple(t.shape)}; expected [H,W] or [1,H,W]")

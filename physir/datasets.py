@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from PIL import Image
 from fastcore.script import call_parse, Param
-from .core import IMAGE_EXTS, DataError, cli_errors, parse_key_values, atomic_folder, _open_image, _rgb_tensor, resize_image
-from .data import DatasetLayoutError, DatasetValidationError, GT_KEYS, GT_OPTIONAL_KEYS, scan_pairs, _gt_map
+from .core import IMAGE_EXTS, DataError, cli_errors, parse_key_values, atomic_folder, open_image, rgb_tensor, resize_image
+from .data import DatasetLayoutError, DatasetValidationError, GT_KEYS, GT_OPTIONAL_KEYS, scan_pairs, gt_map
 
 # %% ../nbs/02a_datasets.ipynb #3578ff1d
 @dataclass
@@ -83,7 +83,7 @@ def parse_ir_mapping(spec)->IRMapping:
 # %% ../nbs/02a_datasets.ipynb #7080a076
 def _open(path)->Image.Image:
     "Open an image with its EXIF orientation applied (the same for RGB and IR), naming the file on failure."
-    return _open_image(path, exif=True)
+    return open_image(path, exif=True)
 
 def _check_finite(arr:np.ndarray, path):
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
@@ -120,7 +120,7 @@ def read_rgb(path)->torch.Tensor:
     if img.mode == 'F':
         arr = np.asarray(img, dtype=np.float32); _check_finite(arr, path)
         return torch.from_numpy(np.clip(arr, 0, 1))[None].repeat(3, 1, 1)
-    return _rgb_tensor(img)                                    # as physir.core.load_image
+    return rgb_tensor(img)                                    # as physir.core.load_image
 
 # %% ../nbs/02a_datasets.ipynb #a3f78bea
 _CLIP_REPORTED = set()   # mappings whose clipping was reported (once per process: a dataset clips on many files)
@@ -536,9 +536,9 @@ def _load_gt(path:Path, hw)->dict:
     if missing: raise KeyError(f"{path}: missing keys {missing}; expected {GT_KEYS} (+ optional {GT_OPTIONAL_KEYS})")
     out = {}
     for key in GT_KEYS[:-1] + tuple(k for k in GT_OPTIONAL_KEYS if k in gt):
-        out[key] = _gt_map(gt[key], key, path)
+        out[key] = gt_map(gt[key], key, path)
         if not torch.isfinite(out[key]).all(): raise DataError(f"{path}: key '{key}' holds {int((~torch.isfinite(out[key])).sum())} non-finite values")
-    out['material'] = _gt_map(gt['material'], 'material', path, integer=True)
+    out['material'] = gt_map(gt['material'], 'material', path, integer=True)
     for key, v in out.items():
         if tuple(v.shape[-2:]) != tuple(hw): raise DataError(f"{path}: key '{key}' is {tuple(v.shape[-2:])}, the infrared image is {tuple(hw)}")
     return out
