@@ -30,15 +30,13 @@ from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import load_file
 from fastcore.basics import patch
 from .core import atomic_write
-from .core import atomic_folder, resize_image
+from .core import atomic_folder, resize_image, working_size
 from .training import load_tensors_file
 
 # %% ../nbs/07_flux.ipynb #7cd11ddb
 def fit_size(height:int, width:int, multiple:int=16)->tuple[int,int]:
     "The nearest size (each side at least `multiple`) whose sides are multiples of `multiple`."
-    if multiple < 1: raise ValueError(f"multiple={multiple}: expected a positive integer")
-    snap = lambda n: max(multiple, int(round(n / multiple)) * multiple)
-    return snap(height), snap(width)
+    return working_size(height, width, multiple=multiple)   # physir.core's one rounding (half up), as every method
 
 def _check_batch(x, name, channels):
     if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] not in channels:

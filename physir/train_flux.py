@@ -4,9 +4,8 @@
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'TINY_FLUX', 'FluxTrainConfig', 'flux_config', 'check_flux_config', 'check_flux_combination',
-           'load_decomposition', 'weight_dtype', 'encode_prompt_once', 'build_flux_model', 'make_optimizer',
-           'latent_cache_key', 'build_latent_cache', 'CachedItems', 'TrainableWeights', 'FluxTrainer', 'train_flux',
-           'load_flux_checkpoint', 'physir_train_flux']
+           'weight_dtype', 'encode_prompt_once', 'build_flux_model', 'make_optimizer', 'latent_cache_key',
+           'build_latent_cache', 'CachedItems', 'TrainableWeights', 'FluxTrainer', 'train_flux', 'physir_train_flux']
 
 # %% ../nbs/08_train_flux.ipynb #49f45f28
 import contextlib, dataclasses, hashlib, json, os, shutil, tempfile
@@ -28,6 +27,7 @@ from .flux import (DecompositionGuidedFlux, GUIDANCE_MODES, IR_PROMPT, tiny_flux
                          load_flux_fill, encode_instruction_prompt, save_prompt_embeds, load_prompt_embeds, fit_tiny_vae,
                          flux_scheduler, require_extra, save_file_bytes)
 from .metrics import psnr, ssim
+from .checkpoints import load_decomposition, load_flux_checkpoint, flux_model_from_parts   # inference loaders: their home
 
 # %% ../nbs/08_train_flux.ipynb #756734ff
 @accepts_renamed
@@ -141,24 +141,11 @@ def check_flux_combination(cfg:FluxTrainConfig)->FluxTrainConfig:
 TINY_FLUX = dict(latent_channels=4, vae_channels=(32, 32), num_layers=2, num_single_layers=2, num_attention_heads=4,
                  attention_head_dim=16, axes_dims_rope=(4, 6, 6))
 
-def load_decomposition(path)->DecompositionNet:
-    "The Stage-1 net from a `DecompositionNet.save` folder, or from a Stage-1 run folder (its best/, else its newest checkpoint; an older run's best_model/ or last/)."
-    path = Path(path)
-    for p in (path, find_checkpoint(path, prefer_best=True) if path.is_dir() else None):
-        if p is not None and (p/'config.json').is_file() and (p/'model.safetensors').is_file(): return DecompositionNet.load(p)
-    raise FileNotFoundError(f"decomposition_checkpoint={str(path)!r}: no config.json + model.safetensors there (or in best/, "
-                            "checkpoint-N/, best_model/, last/); expected a folder written by physir_pretrain_decomposition")
-
 def weight_dtype(mixed_precision:str)->torch.dtype:
     return {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(mixed_precision, torch.float32)
 
 def _model_from_parts(cfg:FluxTrainConfig, transformer, vae, scheduler, net, pe, pooled)->DecompositionGuidedFlux:
-    return DecompositionGuidedFlux(transformer, vae, net, pe, pooled, guidance=cfg.guidance,
-                                   freeze_decomposition=cfg.freeze_decomposition, scheduler=scheduler,
-                                   lora_rank=cfg.lora_rank, lora_alpha=cfg.lora_alpha, guidance_every=cfg.guidance_every,
-                                   encoder_width=cfg.encoder_width, guidance_scale=cfg.guidance_scale,
-                                   masked_loss_only=cfg.masked_loss_only, guidance_token_dim=cfg.guidance_token_dim,
-                                   guidance_rank=cfg.guidance_rank)
+    return flux_model_from_parts(dataclasses.asdict(cfg), transformer, vae, scheduler, net, pe, pooled)   # as load_flux_checkpoint builds it
 
 # %% ../nbs/08_train_flux.ipynb #13a81bb1
 def encode_prompt_once(model_id:str, prompt:str, cache, device='cpu', dtype=torch.bfloat16)->tuple[torch.Tensor,torch.Tensor]:
@@ -402,33 +389,6 @@ def load_extra_state(self:FluxTrainer, state:dict):
 def train_flux(cfg:FluxTrainConfig)->dict:
     "Stage 2/3 in one call: build a `FluxTrainer` from `cfg` and `fit` it; returns the run summary."
     return FluxTrainer(cfg).fit()
-
-def _saved_config(config:dict)->FluxTrainConfig:
-    "A run's `FluxTrainConfig` from its state.json: earlier key names read as today's, keys this version lacks dropped."
-    fields = {f.name for f in dataclasses.fields(FluxTrainConfig)}
-    values = {FluxTrainConfig.RENAMED.get(k, k): v for k, v in config.items()}
-    return FluxTrainConfig(**{k: v for k, v in values.items() if k in fields})
-
-def load_flux_checkpoint(folder, device='cpu', dtype=torch.float32,
-                         quantization:str|None='train', # the base's quantisation: 'train' = as it was trained, or 'nf4'|'int8'|'fp8'|None
-                        )->DecompositionGuidedFlux:
-    "Rebuild the trained `DecompositionGuidedFlux` from a checkpoint folder (`checkpoint-{step}/`, `best/`, an older `step_NNNNNNN/`) or a run folder (its newest checkpoint); the base quantised as in training."
-    found = find_checkpoint(folder)
-    if found is None: raise CheckpointError(f"{folder}: not a physir_train_flux checkpoint (no state.json, no checkpoint-{{step}} folders); "
-                                            "expected a folder written by physir_train_flux")
-    folder = expect_kind(found, 'flux_adapter')
-    cfg = dataclasses.replace(_saved_config(read_checkpoint_state(folder)['config']), freeze_decomposition=True, init_adapter=None)
-    if cfg.tiny:
-        transformer = FluxTransformer2DModel.from_pretrained(folder/'base'/'transformer')
-        vae = AutoencoderKL.from_pretrained(folder/'base'/'vae'); scheduler = flux_scheduler()
-    else:
-        pipe = load_flux_fill(cfg.pretrained_model, dtype, quantization=cfg.quantization if quantization == 'train' else quantization)
-        transformer, vae, scheduler = pipe.transformer, pipe.vae, pipe.scheduler
-    net = DecompositionNet.load(folder/'decomposition')
-    pe, pooled = load_prompt_embeds(folder/'prompt_embeds.safetensors')
-    model = _model_from_parts(cfg, transformer, vae, scheduler, net, pe, pooled)
-    model.load_adapter(folder/'adapter')           # checks guidance mode, LoRA rank and guided blocks against the config
-    return model.to(device).eval()
 
 # %% ../nbs/08_train_flux.ipynb #df9d38ec
 @call_parse

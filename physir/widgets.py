@@ -15,7 +15,8 @@ import ipywidgets as W
 from IPython.display import display
 from matplotlib.figure import Figure
 from fastcore.basics import patch
-from .core import load_image, resize_image
+from .core import load_image, resize_image, working_size
+from .checkpoints import load_stage1_net
 from .pseudo_labels import luminance
 from .thermal import colorize_materials
 
@@ -167,8 +168,8 @@ class DecompositionExplorer(Explorer):
     @classmethod
     def from_checkpoint(cls, path, images, device=None, **kwargs):
         "An explorer on the Stage-1 net of a checkpoint: Stage 1's (or its run folder), or the one a Stage-2 checkpoint carries."
-        from physir.generate import checkpoint_for_method, _load_decomposition_net   # the kind decides, as in physir_generate
-        return cls(_load_decomposition_net(checkpoint_for_method(path, 'fusion')).to(device or 'cpu'), images, **kwargs)
+        from physir.generate import record_for_method   # the kind decides, as in physir_generate
+        return cls(load_stage1_net(record_for_method(path, 'fusion')).to(device or 'cpu'), images, **kwargs)
 
     @torch.no_grad()
     def decomposition(self, i:int|None=None):
@@ -247,10 +248,8 @@ def figure(self:DecompositionExplorer):
 # %% ../nbs/15_widgets.ipynb #687e9fb1
 def _fit(img:torch.Tensor, short_side:int, multiple:int)->torch.Tensor:
     "`[3,H,W]` resized so the short side ≈ `short_side` and both sides are multiples of `multiple`."
-    H, W = img.shape[-2:]
-    s = short_side / min(H, W)
-    size = tuple(max(multiple, int(n * s / multiple + 0.5) * multiple) for n in (H, W))
-    return img if size == (H, W) else resize_image(img.float(), size).clamp(0, 1)
+    size = working_size(*img.shape[-2:], multiple=multiple, short_side=short_side)   # the one rounding (physir.core)
+    return img if size == tuple(img.shape[-2:]) else resize_image(img.float(), size).clamp(0, 1)
 
 # %% ../nbs/15_widgets.ipynb #6b4f7463
 class LGTSampler(Explorer):
@@ -282,9 +281,9 @@ class LGTSampler(Explorer):
     @classmethod
     def from_checkpoint(cls, path, images, device=None, **kwargs):
         "An `LGTSampler` on an LGT checkpoint (or its run folder): sampler settings, codec and training size come from the checkpoint, as in `physir_generate`."
-        from physir.generate import checkpoint_for_method, _lgt_backend
+        from physir.generate import record_for_method, LGTBackend
         from physir.core import get_device
-        backend = _lgt_backend(checkpoint_for_method(path, 'lgt'), get_device(device or 'cpu'))
+        backend = LGTBackend.from_checkpoint(record_for_method(path, 'lgt'), get_device(device or 'cpu'))
         return cls(backend.inference, backend.codec, images, image_size=backend.image_size, **kwargs)
 
 # %% ../nbs/15_widgets.ipynb #0025a8af
