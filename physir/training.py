@@ -8,8 +8,8 @@ __all__ = ['CHECKPOINT_KINDS', 'CHECKPOINT_PREFIX', 'CHECKPOINT_FORMAT', 'BEST_N
            'claim_checkpoint_dir', 'NonFiniteError', 'save_checkpoint', 'CheckpointError', 'checkpoint_kind',
            'expect_kind', 'checkpoint_name', 'list_checkpoints', 'find_checkpoint', 'upgrade_checkpoint_state',
            'read_checkpoint_state', 'load_tensors_file', 'verify_checkpoint_files', 'load_checkpoint', 'TrainLogger',
-           'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value', 'StepRateMonitor',
-           'EpochSampler', 'SeededItems', 'Trainer', 'BudgetBar']
+           'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value', 'runqueue_waits',
+           'StepRateMonitor', 'EpochSampler', 'SeededItems', 'Trainer', 'BudgetBar']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
 import json, os, re, random, shutil, tempfile, time, math, csv, contextlib, zipfile, dataclasses, statistics
@@ -396,42 +396,58 @@ def _cores()->int:
     "CPU cores this process may run on."
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
 
+def runqueue_waits()->dict:
+    "Seconds each thread of this process has waited for a CPU while runnable (Linux `/proc/self/task/*/schedstat`); {} elsewhere."
+    waits = {}
+    with contextlib.suppress(OSError):
+        for task in os.scandir('/proc/self/task'):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                with open(f'{task.path}/schedstat') as f: waits[task.name] = int(f.read().split()[1]) / 1e9
+    return waits
+
 class StepRateMonitor:
-    "Wall and CPU seconds of each optimizer step, and the load average: did this run get the CPU it asked for?"
+    "Wall and CPU seconds of each optimizer step, the time its threads waited for a CPU, and the load average: did this run get the CPU it asked for?"
     def __init__(self, wall=time.perf_counter, cpu=time.process_time, # clocks (seconds): wall, and this process's CPU time
+                 waits=runqueue_waits,          # () -> {thread: seconds waited for a CPU}; {} where unknown
                  load=None,                     # () -> the 1-minute load average (default `os.getloadavg`)
                  threads:int|None=None, cores:int|None=None,  # torch threads asked for, cores usable (default: measured)
                  slowdown:float=2.0):           # warn when steps took this many times longer than the same work unhindered
-        self.wall, self.cpu, self.slowdown = wall, cpu, slowdown
+        self.wall, self.cpu, self.waits, self.slowdown = wall, cpu, waits, slowdown
         self.load = load or (lambda: os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.0)
         self.threads, self.cores = threads or torch.get_num_threads(), cores or _cores()
-        self.steps, self.loads, self._window, self._t = [], [], [0.0, 0.0], None
+        self.steps, self.loads, self._window, self._t = [], [], [0.0, 0.0, 0.0], None
     def begin(self):
         "Before a batch is fetched."
-        self._t = (self.wall(), self.cpu())
+        self._t = (self.wall(), self.cpu(), self.waits())
     def end(self, closes_step:bool):
         "After the batch's forward/backward; `closes_step`: an optimizer step ended (the last batch of an accumulation window)."
         if self._t is None: return
-        self._window[0] += self.wall() - self._t[0]; self._window[1] += self.cpu() - self._t[1]; self._t = None
-        if closes_step: self.steps.append(tuple(self._window)); self._window = [0.0, 0.0]; self.loads.append(self.load())
+        (w0, c0, q0), (w1, c1, q1) = self._t, (self.wall(), self.cpu(), self.waits())
+        waited = max((q1[k] - q0[k] for k in q1.keys() & q0.keys()), default=0.0) if q0 and q1 else None
+        self._window[0] += w1 - w0; self._window[1] += c1 - c0
+        self._window[2] = None if waited is None or self._window[2] is None else self._window[2] + waited
+        self._t = None
+        if closes_step: self.steps.append(tuple(self._window)); self._window = [0.0, 0.0, 0.0]; self.loads.append(self.load())
     def measure(self)->dict|None:
-        "slowdown (median step's wall time over its unhindered estimate), CPU share, load, cores; None before 2 steps."
+        "slowdown (median step's wall time over the same without waiting for a CPU), CPU share, load, cores; None before 2 steps."
         steps = self.steps[1:] if len(self.steps) > 2 else self.steps   # the first step warms caches and allocators
         if len(steps) < 2: return None
-        walls, cpus, asked = [w for w, _ in steps], [c for _, c in steps], max(1, min(self.threads, self.cores))
-        fastest = sorted(walls)[len(walls) // 10]                   # the 10th percentile: a step that ran unhindered, if any did
-        unhindered = max(min(statistics.median(cpus) / asked, fastest), 1e-9)
-        return dict(slowdown=statistics.median(walls) / unhindered, cpu_share=sum(cpus) / max(sum(walls) * asked, 1e-9),
+        walls, cpus, asked = [s[0] for s in steps], [s[1] for s in steps], max(1, min(self.threads, self.cores))
+        if all(s[2] is not None for s in steps):     # Linux: the wall time minus the longest wait of a thread for a CPU
+            unhindered = statistics.median(max(w - q, 0.0) for w, _, q in steps)
+        else:                                        # elsewhere: its CPU time over the threads it asked for, or the fastest step
+            unhindered = min(statistics.median(cpus) / asked, sorted(walls)[len(walls) // 10])
+        return dict(slowdown=statistics.median(walls) / max(unhindered, 1e-9), cpu_share=sum(cpus) / max(sum(walls) * asked, 1e-9),
                     load=max(self.loads), cores=self.cores, threads=self.threads)
     def warning(self, name:str, steps:int, budget_s:float|None=None)->str|None:
         "The line a run prints at its end when the machine was busy (None when it was not): with a wall-clock `budget_s`, the steps it would have bought."
         m = self.measure()
         if m is None or m['slowdown'] < self.slowdown or m['load'] <= self.cores: return None
         why = (f"the machine was busy (load {m['load']:.1f} on {m['cores']} cores; this process got {m['cpu_share']:.0%} of "
-               f"the CPU time its {m['threads']} threads asked for)")
+               f"the CPU time its {m['threads']} thread{'s' if m['threads'] != 1 else ''} asked for)")
         if budget_s:
             return (f"{name} took {steps} steps instead of ~{round(steps * m['slowdown'])}: {why}; the scores below are not "
-                    "representative (a CPU-time budget, time_clock='cpu', buys the same steps on a busy machine)")
+                    "representative")
         return f"{name}: its {steps} steps took ~{m['slowdown']:.0f}× as long as unhindered: {why}; the step count is as planned"
 
 
