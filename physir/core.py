@@ -4,13 +4,14 @@
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'IMAGE_EXTS', 'RESIZE_IMAGE_MODES', 'seed_everything', 'get_device', 'autocast_dtype', 'current_umask',
-           'atomic_write', 'previous_version_path', 'atomic_folder', 'UserError', 'DataError', 'user_error_line',
-           'cli_errors', 'open_image', 'rgb_tensor', 'load_image', 'load_infrared', 'save_image', 'save_infrared',
-           'resize_image', 'working_size', 'show_grid', 'save_figure', 'ConfigError', 'accepts_renamed',
-           'flatten_dotted', 'load_config', 'parse_key_values', 'resolve_config', 'config_to_dict', 'save_config']
+           'atomic_write', 'previous_version_path', 'link_version', 'remove_folder', 'atomic_folder', 'UserError',
+           'DataError', 'user_error_line', 'cli_errors', 'open_image', 'rgb_tensor', 'load_image', 'load_infrared',
+           'save_image', 'save_infrared', 'resize_image', 'working_size', 'show_grid', 'save_figure', 'ConfigError',
+           'accepts_renamed', 'flatten_dotted', 'load_config', 'parse_key_values', 'resolve_config', 'config_to_dict',
+           'save_config']
 
 # %% ../nbs/00_core.ipynb #c0a2f074
-import os, sys, random, re, shutil, tempfile, json, dataclasses, typing, types, contextlib, functools, warnings
+import os, sys, random, re, shutil, tempfile, time, json, dataclasses, typing, types, contextlib, functools, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -69,11 +70,43 @@ def _fsync(path:Path):
 
 def previous_version_path(directory:Path)->Path: return directory.with_name(f'.{directory.name}.prev')
 
+def link_version(link:Path)->Path|None:
+    "The version folder `.NAME.v-*` beside `link` that symlink `link` points to (None: not a link, or a link made by someone else)."
+    if not link.is_symlink(): return None
+    target = Path(os.readlink(link))
+    if target.is_absolute() or len(target.parts) != 1 or not target.name.startswith(f'.{link.name}.v-'): return None
+    return link.parent/target
+
+def remove_folder(directory):
+    "Delete folder `directory`; a link written by `atomic_folder(link=True)` goes with its version folder (another link only as a link)."
+    directory = Path(directory)
+    if directory.is_symlink():
+        version = link_version(directory); directory.unlink()
+        if version is not None: shutil.rmtree(version, ignore_errors=True)
+    elif directory.exists(): shutil.rmtree(directory)
+
+def _swap_link(directory:Path, tmp:Path, prev:Path, stage):
+    "Make `directory` a link to the filled `tmp` (renamed to a version folder) in one atomic rename; delete the old version."
+    version = directory.with_name(f'.{directory.name}.v-{os.getpid()}-{time.time_ns()}')
+    os.replace(tmp, version); stage('renamed')                 # nothing points to it yet: an orphan if killed now
+    new_link = directory.with_name(f'.{directory.name}.link-{os.getpid()}')
+    if new_link.is_symlink(): new_link.unlink()
+    os.symlink(version.name, new_link); stage('linked')         # relative: the run folder can be moved or copied
+    old = link_version(directory)
+    if directory.exists() and not directory.is_symlink():      # a real folder from before links: swapped through .NAME.prev once
+        if prev.exists(): shutil.rmtree(prev)
+        os.replace(directory, prev); stage('between renames'); old = prev
+    os.replace(new_link, directory); _fsync(directory.parent); stage('swapped')   # link over link: atomic
+    if old is not None and old != version: shutil.rmtree(old, ignore_errors=True)
+
 @contextlib.contextmanager
-def atomic_folder(directory, on_stage=None):
-    "Yield a temporary folder; on success it replaces `directory` (fsynced; the old one readable as `.NAME.prev` meanwhile)."
+def atomic_folder(directory, on_stage=None,
+                  link:bool=False, # PATH becomes a symlink to a version folder, swapped in one rename (always, if PATH is such a link)
+                 ):
+    "Yield a temporary folder; on success it replaces `directory` (fsynced; the old one readable as `.NAME.prev` meanwhile, or at `directory` itself with `link`)."
     directory = Path(directory); directory.parent.mkdir(parents=True, exist_ok=True)
     stage = on_stage or (lambda name: None)
+    link = link or link_version(directory) is not None
     tmp, prev = directory.with_name(f'.{directory.name}.tmp-{os.getpid()}'), previous_version_path(directory)
     if tmp.exists(): shutil.rmtree(tmp)          # our own leftover from an earlier failed save
     tmp.mkdir(mode=0o777)                        # the umask applies: a normal folder
@@ -81,6 +114,7 @@ def atomic_folder(directory, on_stage=None):
         yield tmp
         for f in sorted(tmp.rglob('*'), key=lambda q: -len(q.parts)): _fsync(f)   # files first, then their folders
         _fsync(tmp); stage('written')
+        if link: return _swap_link(directory, tmp, prev, stage)
         if directory.exists():
             if prev.exists(): shutil.rmtree(prev)   # a killed run's leftover; `directory` is complete
             os.replace(directory, prev); stage('between renames')

@@ -235,7 +235,8 @@ def write_synthetic_dataset(root, # output folder; becomes ROOT/{train,val}/{rgb
                            )->Path:
     "Render and write a synthetic paired dataset with ground truth; atomic as a whole; a no-op if already there."
     root = Path(root)
-    if n_train < 1 or n_val < 0: raise ValueError(f"n_train={n_train}, n_val={n_val}: need n_train ≥ 1 and n_val ≥ 0")
+    for key, value, least in (('n_train', n_train, 1), ('n_val', n_val, 0), ('size', size, 8)):   # ConfigError: one line from the CLI
+        if value < least: raise ConfigError(f"{key}={value}: need {key} ≥ {least} ({'scenes' if key != 'size' else 'pixels per side'})")
     params = dict(n_train=int(n_train), n_val=int(n_val), size=int(size), seed=int(seed), scene_version=SCENE_VERSION)
     if root.exists() and not (root.is_dir() and not any(root.iterdir())):
         manifest = _read_manifest(root) if root.is_dir() else None

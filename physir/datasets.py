@@ -637,7 +637,10 @@ def _match_pair(rgb:torch.Tensor, ir_hw, record:PairRecord)->torch.Tensor:
     sizes = f"RGB {record.rgb} is {W}x{H} but IR {record.infrared} is {w}x{h}"
     if record.pair_resize == 'error':
         raise DatasetValidationError(f"pair {record.name!r}: {sizes}; the '{record.format}' format pairs RGB and IR pixel to "
-                                     "pixel, and resizing one to the other would change the data silently")
+                                     "pixel, and resizing one to the other would change the data silently; to resize the RGB onto "
+                                     f"the IR grid, {'pass' if record.format == 'generic' else 'read the folders with format generic and'} "
+                                     "the format option pair_resize='rgb_to_ir' (same aspect) or 'stretch' (a trainer: --format generic "
+                                     "--set data_options.pair_resize=rgb_to_ir; physir_prepare_dataset: --option pair_resize=rgb_to_ir)")
     if record.pair_resize == 'rgb_to_ir' and abs((W / H) / (w / h) - 1) > 0.02:
         raise DatasetValidationError(f"pair {record.name!r}: {sizes} — aspect ratios {W / H:.3f} vs {w / h:.3f} differ, so "
                                      "resizing would stretch the image; pass pair_resize='stretch' to allow it")

@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from safetensors.torch import load as safetensors_load, save as safetensors_save
 from transformers import ResNetBackbone, ResNetConfig
 
-from .core import atomic_write, show_grid
+from .core import atomic_write, atomic_folder, show_grid
+from .training import CheckpointError, load_tensors_file
 from .thermal import colorize_materials
 from fastcore.basics import patch
 
@@ -187,31 +188,37 @@ def trunk(self:Stage1Net, rgb:torch.Tensor # [B,3,H,W] in [0,1]
 # %% ../nbs/04_decomposition.ipynb #1f0b951d
 @patch
 def save(self:Stage1Net, directory):
-    "Write `config.json` (with the `method`) and `model.safetensors` into `directory`, each atomically (temp file + rename)."
-    directory = Path(directory); directory.mkdir(parents=True, exist_ok=True)
+    "Write `config.json` (with the `method`) and `model.safetensors` as folder `directory`, atomically as a whole (`atomic_folder`); a folder holding other files is refused."
+    directory = Path(directory)
+    if directory.is_dir() and (other := sorted(p.name for p in directory.iterdir() if p.name not in ('config.json', 'model.safetensors'))):
+        raise FileExistsError(f"{directory} holds other files ({', '.join(other[:3])}): {type(self).__name__}.save replaces the "
+                              "whole folder; save into a new or empty one")
     state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-    with atomic_write(directory / 'model.safetensors') as f: f.write(safetensors_save(state))
-    with atomic_write(directory / 'config.json', 'w') as f: json.dump(self.config, f, indent=2)
+    with atomic_folder(directory) as tmp:   # a crash leaves the old folder (or none), never weights beside another config
+        (tmp/'model.safetensors').write_bytes(safetensors_save(state))
+        (tmp/'config.json').write_text(json.dumps(self.config, indent=2))
     return directory
 
 # %% ../nbs/04_decomposition.ipynb #27bb5508
 @patch(cls_method=True)
 def load(cls:Stage1Net, directory, map_location='cpu'):
-    "Rebuild from `save`'s directory offline (architecture from config.json, weights from safetensors)."
+    "Rebuild from `save`'s directory offline (architecture from config.json, weights from safetensors); a missing, truncated or mismatched file is a one-line `CheckpointError` naming it."
     directory = Path(directory)
     for name in ('config.json', 'model.safetensors'):
         if not (directory / name).is_file():
             raise FileNotFoundError(f"{directory / name} not found: expected a directory written by {cls.__name__}.save")
-    config = json.loads((directory / 'config.json').read_text())
+    try: config = json.loads((directory / 'config.json').read_text())
+    except (ValueError, UnicodeDecodeError) as e: raise CheckpointError(f"{directory / 'config.json'}: not valid JSON (truncated?): {e}") from None
+    if not isinstance(config, dict): raise CheckpointError(f"{directory / 'config.json'}: expected a JSON object, got {type(config).__name__}")
     config.pop('pretrained', None)            # the weights come from model.safetensors, not the Hub
     method = config.pop('method', 'fusion')   # checkpoints from before the direct baseline hold no method: fusion
     if method != cls.method:
-        raise ValueError(f"{directory / 'config.json'}: a method={method!r} network, which {cls.__name__}.load does not "
-                         f"read (method {cls.method!r}); use physir.decomposition.load_stage1_net for either")
+        raise CheckpointError(f"{directory / 'config.json'}: a method={method!r} network, which {cls.__name__}.load does not "
+                              f"read (method {cls.method!r}); use physir.decomposition.load_stage1_net for either")
     if set(config) != set(cls._config_keys):
-        raise ValueError(f"{directory / 'config.json'}: keys {sorted(config)} do not match the expected {sorted(cls._config_keys)}")
+        raise CheckpointError(f"{directory / 'config.json'}: keys {sorted(config)} do not match the expected {sorted(cls._config_keys)}")
     net = cls(**config)
-    net.load_state_dict(safetensors_load((directory / 'model.safetensors').read_bytes()))
+    load_tensors_file(directory / 'model.safetensors', net)   # physir.training: truncated/corrupt or misfit -> CheckpointError naming the file
     return net.to(map_location)
 
 # %% ../nbs/04_decomposition.ipynb #7e108f65

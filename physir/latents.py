@@ -7,7 +7,7 @@ __all__ = ['CODEC_NAMES', 'LatentCodec', 'PixelCodec', 'VAECodec', 'make_codec',
            'physir_preprocess_latents', 'LatentDataset']
 
 # %% ../nbs/09_latents.ipynb #0a192b83
-import json
+import json, pickle, re
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -225,6 +225,13 @@ def physir_preprocess_latents(raw_data_root:str,          # folder of style sub-
                               overwrite=overwrite, batch_size=batch_size, device=device)
 
 # %% ../nbs/09_latents.ipynb #c1da1a89
+def _load_refusal(e:Exception)->str:
+    "Why `torch.load(weights_only=True)` refused a file, in a few words (its own message is long and suggests loading unsafely)."
+    if isinstance(e, pickle.UnpicklingError):
+        found = re.findall(r'GLOBAL ([\w.]+)', str(e))
+        return f"it holds pickled Python objects{' (' + found[0] + ')' if found else ''}, which are never unpickled: code could run"
+    return f"{type(e).__name__}: {(str(e).strip().splitlines() or ['unreadable'])[0]}; truncated or not a torch file?"
+
 class LatentDataset(torch.utils.data.Dataset):
     "All `.pt` latents under `root/STYLE/` in memory (channels_last); items are `(latent [C,h,w], style_id)`."
     def __init__(self, root, style_subdirs:list[str]|None=None):
@@ -241,7 +248,10 @@ class LatentDataset(torch.utils.data.Dataset):
             files = sorted(sdir.rglob('*.pt'))
             if not files: raise DataError(f"{sdir}: style {name!r} has no .pt latents")
             for f in files:
-                z = torch.load(f, map_location='cpu', weights_only=True)
+                try: z = torch.load(f, map_location='cpu', weights_only=True)   # never unpickles code
+                except Exception as e:   # UnpicklingError (objects weights_only refuses), EOFError/RuntimeError (truncated)
+                    raise DataError(f"{f}: not loaded ({_load_refusal(e)}); expected a latent tensor [C,h,w] written by "
+                                    "physir_preprocess_latents") from None
                 if not isinstance(z, torch.Tensor) or z.ndim != 3:
                     raise DataError(f"{f}: expected a latent tensor [C,h,w], got "
                                      f"{tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__}")

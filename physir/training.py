@@ -5,14 +5,15 @@
 # %% auto #0
 __all__ = ['CHECKPOINT_KINDS', 'KIND_NAMES', 'CHECKPOINT_PREFIX', 'CHECKPOINT_FORMAT', 'BEST_NAMES', 'LOOP_DEFAULTS',
            'RUN_FOLDERS', 'capture_rng_state', 'restore_rng_state', 'checkpoint_folder', 'clean_checkpoint_folder',
-           'claim_checkpoint_dir', 'save_checkpoint', 'CheckpointError', 'checkpoint_kind', 'kind_of_records',
-           'expect_kind', 'checkpoint_name', 'list_checkpoints', 'find_checkpoint', 'upgrade_checkpoint_state',
-           'read_checkpoint_state', 'load_tensors_file', 'verify_checkpoint_files', 'load_checkpoint', 'TrainLogger',
-           'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value', 'EpochSampler',
-           'SeededItems', 'Trainer', 'BudgetBar']
+           'claim_checkpoint_dir', 'NonFiniteError', 'save_checkpoint', 'CheckpointError', 'checkpoint_kind',
+           'kind_of_records', 'expect_kind', 'checkpoint_name', 'list_checkpoints', 'find_checkpoint',
+           'upgrade_checkpoint_state', 'read_checkpoint_state', 'load_tensors_file', 'verify_checkpoint_files',
+           'load_checkpoint', 'TrainLogger', 'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress',
+           'main_process_value', 'runqueue_waits', 'StepRateMonitor', 'EpochSampler', 'SeededItems', 'Trainer',
+           'BudgetBar']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
-import json, os, re, random, shutil, tempfile, time, math, csv, contextlib, zipfile, dataclasses
+import json, os, re, random, shutil, tempfile, time, math, csv, contextlib, zipfile, dataclasses, statistics
 from pathlib import Path
 import numpy as np
 import torch
@@ -22,7 +23,7 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from safetensors import safe_open
 from safetensors.torch import save_model, load_model
-from .core import atomic_write, atomic_folder, previous_version_path, current_umask, UserError, ConfigError, seed_everything, config_to_dict, flatten_dotted
+from .core import atomic_write, atomic_folder, remove_folder, link_version, previous_version_path, current_umask, UserError, ConfigError, seed_everything, config_to_dict, flatten_dotted
 
 # %% ../nbs/05a_training.ipynb #ee52ec90
 def capture_rng_state()->dict:
@@ -57,19 +58,30 @@ def _pid_alive(pid:int)->bool:
     except (PermissionError, OSError): return True
     return True
 
+def _dead(pid:str)->bool: return not (int(pid) == os.getpid() or _pid_alive(int(pid)))
+
 def clean_checkpoint_folder(folder)->list[str]:
-    "After a killed save: restore `.NAME.prev` (or `.NAME.old-PID`) where `NAME` is missing, delete dead temporaries."
+    "After a killed save: restore `.NAME.prev` (or `.NAME.old-PID`) where `NAME` is missing, delete dead temporaries and version folders no link points to."
     folder, done = Path(folder), []
     if not folder.is_dir(): return done
+    linked = {v.name for p in folder.iterdir() if (v := link_version(p)) is not None}
     for p in sorted(folder.iterdir()):
-        if not (p.name.startswith('.') and p.is_dir()): continue
+        if m := re.fullmatch(r'\.(.+)\.link-(\d+)', p.name):        # a new link not yet swapped in (atomic_folder(link=True))
+            if p.is_symlink() and _dead(m.group(2)): p.unlink(); done.append(f'deleted {p.name}')
+            continue
+        if not (p.name.startswith('.') and p.is_dir()) or p.is_symlink(): continue
+        if m := re.fullmatch(r'\.(.+)\.v-(\d+)-\d+', p.name):      # a version folder: kept while a link points to it
+            # unlinked: an orphan of a killed save, or the old version a save swapped out (by this process, too)
+            if p.name not in linked and (_dead(m.group(2)) or int(m.group(2)) == os.getpid()):
+                shutil.rmtree(p, ignore_errors=True); done.append(f'deleted {p.name}')
+            continue
         if m := re.fullmatch(r'\.(.+)\.(?:prev|old-\d+)', p.name):
             target = folder/m.group(1)
             if target.exists(): shutil.rmtree(p, ignore_errors=True); done.append(f'deleted {p.name}')
             else: os.replace(p, target); done.append(f'restored {target.name} from {p.name}')
         elif m := re.fullmatch(r'\.(.+)\.(?:tmp-(\d+)|(\w+)\.tmp)', p.name):
             pid = m.group(2) or m.group(3)
-            if pid.isdigit() and (int(pid) == os.getpid() or _pid_alive(int(pid))): continue   # a save in progress
+            if pid.isdigit() and not _dead(pid): continue   # a save in progress
             shutil.rmtree(p, ignore_errors=True); done.append(f'deleted {p.name}')
     return done
 
@@ -87,11 +99,14 @@ def claim_checkpoint_dir(ckdir, accelerator, resume, overwrite:bool,
                           f"{', …' if len(held) > 3 else ''}); pass --overwrite to replace them, or --resume latest to continue that run")
     accelerator.wait_for_everyone()
     if held and accelerator.is_main_process:
-        for n in held: shutil.rmtree(ckdir/n)   # the new run's best/latest must not be compared with, or found among, the old ones
+        for n in held: remove_folder(ckdir/n)   # the new run's best/latest must not be compared with, or found among, the old ones
     return held
 
 # %% ../nbs/05a_training.ipynb #bab6de07
 CHECKPOINT_KINDS = ('decomposition', 'direct', 'flux_adapter', 'lgt')
+
+class NonFiniteError(UserError, FloatingPointError):
+    "NaN/inf where training needs numbers (losses in a row, a checkpoint's tensors): a CLI prints it as one line."
 
 def _nonfinite_tensors(models:dict, optimizer=None)->list[str]:
     "Names of the floating tensors (weights, buffers, optimizer moments) that hold NaN or inf."
@@ -113,14 +128,15 @@ def save_checkpoint(directory, models:dict, optimizer=None, scheduler=None, stat
                     kind:str|None=None,    # recorded in state.json: one of CHECKPOINT_KINDS
                     files:dict|None=None,  # more NAME → text, bytes or callable(path) written inside (config.json, sub-folders)
                     on_stage=None,         # called with a stage name after each file and each rename (tests stop a save there)
+                    link:bool=False,       # `directory` a symlink to a version folder, swapped atomically (best/: present at every instant)
                    )->Path:
     "Write models (safetensors), optimizer/scheduler, RNG states, `files` and `state` (JSON) to folder `directory`, atomically."
     if kind is not None and kind not in CHECKPOINT_KINDS: raise ValueError(f"kind={kind!r}: expected one of {CHECKPOINT_KINDS}")
     if bad := _nonfinite_tensors(models, optimizer):   # checked before anything is written: the old checkpoint stays
-        raise FloatingPointError(f"refusing to write checkpoint {directory}: {len(bad)} tensor(s) hold NaN/inf, first "
+        raise NonFiniteError(f"refusing to write checkpoint {directory}: {len(bad)} tensor(s) hold NaN/inf, first "
                                  f"{', '.join(bad[:3])}; the previous checkpoint is kept")
     stage = on_stage or (lambda name: None)
-    with atomic_folder(directory, stage) as tmp:
+    with atomic_folder(directory, stage, link=link) as tmp:
         for name, model in models.items(): save_model(model, str(tmp/f'{name}.safetensors')); stage(f'{name}.safetensors')
         if optimizer is not None: torch.save(optimizer.state_dict(), tmp/'optimizer.pt'); stage('optimizer.pt')
         if scheduler is not None: torch.save(scheduler.state_dict(), tmp/'scheduler.pt'); stage('scheduler.pt')
@@ -202,7 +218,7 @@ def find_checkpoint(path, run_dir=None,
         found = list_checkpoints(run_dir); return found[-1] if found else None
     path = checkpoint_folder(path)
     if (path/'state.json').is_file(): return path
-    best = [path/n for n in BEST_NAMES if (path/n/'state.json').is_file()] if prefer_best else []
+    best = [b for n in BEST_NAMES if ((b := checkpoint_folder(path/n))/'state.json').is_file()] if prefer_best else []
     found = best[:1] or list_checkpoints(path)[-1:]
     return found[0] if found else None
 
@@ -320,7 +336,7 @@ class TrainLogger:
 
 # %% ../nbs/05a_training.ipynb #93d3ae09
 class NonFiniteGuard:
-    "Skip steps whose loss is NaN/inf (restoring the buffers `watch`ed); raise `FloatingPointError` after `max_consecutive` in a row."
+    "Skip steps whose loss is NaN/inf (restoring the buffers `watch`ed); raise `NonFiniteError` (a `FloatingPointError`) after `max_consecutive` in a row."
     def __init__(self, max_consecutive:int=5):
         self.max_consecutive, self.skipped, self.consecutive, self._saved = max_consecutive, 0, 0, []
     def watch(self, *modules:nn.Module):
@@ -335,7 +351,7 @@ class NonFiniteGuard:
             for buf, copy in saved: buf.copy_(copy)
         self.skipped += 1; self.consecutive += 1
         if self.consecutive >= self.max_consecutive:
-            raise FloatingPointError(f"{self.consecutive} non-finite losses in a row (last {loss.detach().float().flatten()[0].item()}"
+            raise NonFiniteError(f"{self.consecutive} non-finite losses in a row (last {loss.detach().float().flatten()[0].item()}"
                                      f"{'' if step is None else f' at step {step}'}); lower the learning rate, enable gradient "
                                      "clipping or check the data for NaN/inf")
         return False
@@ -378,6 +394,66 @@ def main_process_value(accelerator, value:float)->float:
     if accelerator.num_processes == 1: return float(value)
     mine = torch.tensor(float(value) * float(accelerator.is_main_process), dtype=torch.float64, device=accelerator.device)
     return accelerator.reduce(mine, reduction='sum').item()
+
+# %% ../nbs/05a_training.ipynb #a1b2c3d1
+def _cores()->int:
+    "CPU cores this process may run on."
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+
+def runqueue_waits()->dict:
+    "Seconds each thread of this process has waited for a CPU while runnable (Linux `/proc/self/task/*/schedstat`); {} elsewhere."
+    waits = {}
+    with contextlib.suppress(OSError):
+        for task in os.scandir('/proc/self/task'):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                with open(f'{task.path}/schedstat') as f: waits[task.name] = int(f.read().split()[1]) / 1e9
+    return waits
+
+class StepRateMonitor:
+    "Wall and CPU seconds of each optimizer step, the time its threads waited for a CPU, and the load average: did this run get the CPU it asked for?"
+    def __init__(self, wall=time.perf_counter, cpu=time.process_time, # clocks (seconds): wall, and this process's CPU time
+                 waits=runqueue_waits,          # () -> {thread: seconds waited for a CPU}; {} where unknown
+                 load=None,                     # () -> the 1-minute load average (default `os.getloadavg`)
+                 threads:int|None=None, cores:int|None=None,  # torch threads asked for, cores usable (default: measured)
+                 slowdown:float=2.0):           # warn when steps took this many times longer than the same work unhindered
+        self.wall, self.cpu, self.waits, self.slowdown = wall, cpu, waits, slowdown
+        self.load = load or (lambda: os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.0)
+        self.threads, self.cores = threads or torch.get_num_threads(), cores or _cores()
+        self.steps, self.loads, self._window, self._t = [], [], [0.0, 0.0, 0.0], None
+    def begin(self):
+        "Before a batch is fetched."
+        self._t = (self.wall(), self.cpu(), self.waits())
+    def end(self, closes_step:bool):
+        "After the batch's forward/backward; `closes_step`: an optimizer step ended (the last batch of an accumulation window)."
+        if self._t is None: return
+        (w0, c0, q0), (w1, c1, q1) = self._t, (self.wall(), self.cpu(), self.waits())
+        waited = max((q1[k] - q0[k] for k in q1.keys() & q0.keys()), default=0.0) if q0 and q1 else None
+        self._window[0] += w1 - w0; self._window[1] += c1 - c0
+        self._window[2] = None if waited is None or self._window[2] is None else self._window[2] + waited
+        self._t = None
+        if closes_step: self.steps.append(tuple(self._window)); self._window = [0.0, 0.0, 0.0]; self.loads.append(self.load())
+    def measure(self)->dict|None:
+        "slowdown (median step's wall time over the same without waiting for a CPU), CPU share, load, cores; None before 2 steps."
+        steps = self.steps[1:] if len(self.steps) > 2 else self.steps   # the first step warms caches and allocators
+        if len(steps) < 2: return None
+        walls, cpus, asked = [s[0] for s in steps], [s[1] for s in steps], max(1, min(self.threads, self.cores))
+        if all(s[2] is not None for s in steps):     # Linux: the wall time minus the longest wait of a thread for a CPU
+            unhindered = statistics.median(max(w - q, 0.0) for w, _, q in steps)
+        else:                                        # elsewhere: its CPU time over the threads it asked for, or the fastest step
+            unhindered = min(statistics.median(cpus) / asked, sorted(walls)[len(walls) // 10])
+        return dict(slowdown=statistics.median(walls) / max(unhindered, 1e-9), cpu_share=sum(cpus) / max(sum(walls) * asked, 1e-9),
+                    load=max(self.loads), cores=self.cores, threads=self.threads)
+    def warning(self, name:str, steps:int, budget_s:float|None=None)->str|None:
+        "The line a run prints at its end when the machine was busy (None when it was not): with a wall-clock `budget_s`, the steps it would have bought."
+        m = self.measure()
+        if m is None or m['slowdown'] < self.slowdown or m['load'] <= self.cores: return None
+        why = (f"the machine was busy (load {m['load']:.1f} on {m['cores']} cores; this process got {m['cpu_share']:.0%} of "
+               f"the CPU time its {m['threads']} thread{'s' if m['threads'] != 1 else ''} asked for)")
+        if budget_s:
+            return (f"{name} took {steps} steps instead of ~{round(steps * m['slowdown'])}: {why}; the scores below are not "
+                    "representative")
+        return f"{name}: its {steps} steps took ~{m['slowdown']:.0f}× as long as unhindered: {why}; the step count is as planned"
+
 
 # %% ../nbs/05a_training.ipynb #a8726be5
 class EpochSampler(Sampler):
@@ -428,6 +504,7 @@ class Trainer:
         self.best, self.last_val, self.last_val_step, self.history = None, {}, -1, []
         self.times = {'data': 0., 'model': 0.}
         self.guard = NonFiniteGuard(self.setting('max_nonfinite'))
+        self.rate_monitor, self.load_warning = StepRateMonitor(), None   # a busy machine is named at the end of fit
         seed_everything(self.setting('seed'))              # the same initial weights in every run and every process
         self.setup()                                        # the stage: train_dataset, model, optimizer (and what it needs)
         self._prepare()
@@ -577,14 +654,14 @@ def state_dict(self:Trainer)->dict:
 
 @patch
 def save(self:Trainer, name:str|None=None)->Path:
-    "Checkpoint to `checkpoint_dir/checkpoint-{step}` (or `name`), atomically; the main process writes, all wait; old numbered ones beyond `keep_checkpoints` go."
+    "Checkpoint to `checkpoint_dir/checkpoint-{step}` (or `name`: a link swapped atomically, so `best/` is there at every instant), atomically; the main process writes, all wait; old numbered ones beyond `keep_checkpoints` go."
     acc, path = self.accelerator, self.checkpoint_dir/(name or checkpoint_name(self.step))
     acc.wait_for_everyone()
     if acc.is_main_process:
         save_checkpoint(path, self.checkpoint_models(), self.optimizer, self.scheduler, self.state_dict(), kind=self.kind,
-                        files=self.checkpoint_files())
+                        files=self.checkpoint_files(), link=name is not None)   # a named one (best/) is re-saved: swapped as a link
         numbered = [p for p in list_checkpoints(self.checkpoint_dir) if p.name.startswith(CHECKPOINT_PREFIX)]
-        for old in numbered[:-self.setting('keep_checkpoints')]: shutil.rmtree(old, ignore_errors=True)
+        for old in numbered[:-self.setting('keep_checkpoints')]: remove_folder(old)
     acc.wait_for_everyone()
     self.last_saved = path
     return path
@@ -648,17 +725,33 @@ def _event(self:Trainer, name:str):
 
 
 # %% ../nbs/05a_training.ipynb #58c90652
+class _EtaBar(tqdm):
+    "tqdm with one more field, `eta`: the time left as the trainer reckons it ('' while unknown)."
+    eta = ''
+    @property
+    def format_dict(self): return {**super().format_dict, 'eta': self.eta}
+
 class BudgetBar:
-    "A tqdm bar over the run's measure: optimizer steps, or seconds of the `max_time_s` budget (its ETA then comes from the budget)."
-    def __init__(self, trainer:Trainer, disable:bool):
-        self.budget, self.trainer = trainer.setting('max_time_s'), trainer
+    "A tqdm bar over the run's measure: optimizer steps, or seconds of the `max_time_s` budget (its ETA then from the budget's pace since the first step; blank before)."
+    def __init__(self, trainer:Trainer, disable:bool, wall=time.perf_counter):
+        self.budget, self.trainer, self.wall, self._first = trainer.setting('max_time_s'), trainer, wall, None
         total, initial, unit = ((float(self.budget), trainer.budget_used_s, 's') if self.budget else (trainer.total_steps, trainer.step, 'step'))
-        fmt = '{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]' if self.budget else None
-        self.bar = tqdm(total=total, initial=min(initial, total), unit=unit, desc=trainer.name, dynamic_ncols=True,
-                        disable=disable, bar_format=fmt)
+        fmt = '{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{eta}{postfix}]' if self.budget else None
+        self.bar = _EtaBar(total=total, initial=min(initial, total), unit=unit, desc=trainer.name, dynamic_ncols=True,
+                           disable=disable, bar_format=fmt)
+    def eta_s(self)->float|None:
+        "Wall seconds left: the budget left at the pace (wall s per budget s) since the first update; None until a second one."
+        t = self.trainer
+        if self._first is None: self._first = (self.wall(), t.budget_used_s); return None   # set-up and the first step: no pace yet
+        (w0, u0), used = self._first, t.budget_used_s
+        if used <= u0: return None
+        return max(self.budget - used, 0.0) * (self.wall() - w0) / (used - u0)
     def update(self, **postfix):
         t = self.trainer
-        self.bar.n = min(t.budget_used_s, self.budget) if self.budget else t.step
+        if self.budget:
+            self.bar.n = min(t.budget_used_s, self.budget)
+            eta = self.eta_s(); self.bar.eta = '' if eta is None else tqdm.format_interval(eta)
+        else: self.bar.n = t.step
         self.bar.set_postfix(step=t.step, **postfix)   # set_postfix refreshes
     def close(self): self.bar.close()
 
@@ -671,7 +764,7 @@ def fit(self:Trainer, time_limit_s:float|None=None, # this call stops (and check
     self.logger = TrainLogger(log_dir, csv_path=Path(log_dir)/'metrics.csv' if log_dir else None, enabled=acc.is_main_process)
     bar = BudgetBar(self, disable=not (self.setting('progress') and acc.is_local_main_process))
     t_start, used_before, self._t_budget = time.perf_counter(), self.budget_used_s, None   # the budget goes on from budget_used_s
-    running, last, stop, self.last_saved = {}, {}, self._should_stop(), None
+    running, last, stop, self.last_saved, step0 = {}, {}, self._should_stop(), None, self.step
     self._event('before_fit')
     try:
         while not stop and self.epoch < self.setting('num_epochs'):
@@ -680,10 +773,11 @@ def fit(self:Trainer, time_limit_s:float|None=None, # this call stops (and check
             self.train_items.epoch = self.epoch   # ... and the loop to the items' augmentation seeds
             batches = iter(loader)
             while True:
-                t0 = time.perf_counter(); batch = next(batches, None)
+                self.rate_monitor.begin(); t0 = time.perf_counter(); batch = next(batches, None)
                 if batch is None: break
                 self.times['data'] += time.perf_counter() - t0
                 terms = self.train_step(batch); self.batch_in_epoch += 1
+                self.rate_monitor.end(closes_step=acc.sync_gradients)
                 if not acc.sync_gradients: continue
                 if terms is None: bar.update(skipped=self.guard.skipped); stop = self._should_stop(); continue
                 last = terms; self.history.append((self.step, terms['loss']))
@@ -708,13 +802,15 @@ def fit(self:Trainer, time_limit_s:float|None=None, # this call stops (and check
         if self.last_saved is None or self.last_saved.name != checkpoint_name(self.step): self.save()
     finally:
         bar.close(); self.logger.close()
+    budgeted = self.setting('max_time_s') is not None and self.setting('time_clock') != 'cpu'   # a CPU budget buys the same steps when busy
+    self.load_warning = self.rate_monitor.warning(self.name, self.step - step0, self.setting('max_time_s') if budgeted else None)
     self._event('after_fit')
     return self.summary(last, time.perf_counter() - t_start)
 
 # %% ../nbs/05a_training.ipynb #01537a63
 @patch
 def summary(self:Trainer, last:dict, seconds:float)->dict:
-    "What `fit` returns, and the closing line it prints: where the checkpoints are and which one `best/` is, and why."
+    "What `fit` returns, and the closing line it prints: where the checkpoints are and which one `best/` is, and why; `load_warning`: a busy machine's line (`StepRateMonitor`), else None."
     best = self.best
     why = (f"best/ is step {best['step']} ({best['metric']} {best['value']:.4g})" if best and best.get('step') is not None
            else 'no best/ (no validation score)' if best is None else f"best/: {best['metric']} {best['value']:.4g}")
@@ -722,5 +818,7 @@ def summary(self:Trainer, last:dict, seconds:float)->dict:
             f"{self.last_saved.name}/ in {self.checkpoint_dir}; {why}"
             + (f"; {self.guard.skipped} non-finite steps skipped" if self.guard.skipped else ''))
     if self.setting('progress'): self.accelerator.print(line)
+    if self.load_warning: self.accelerator.print(f"warning: {self.load_warning}")   # never silent, with or without progress
     return dict(step=self.step, epoch=self.epoch, train=last, val=self.last_val, best=best, checkpoint=str(self.last_saved),
-                nonfinite_skipped=self.guard.skipped, seconds=seconds, budget_used_s=self.budget_used_s, message=line)
+                nonfinite_skipped=self.guard.skipped, seconds=seconds, budget_used_s=self.budget_used_s, message=line,
+                load_warning=self.load_warning)
