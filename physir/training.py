@@ -68,12 +68,13 @@ def clean_checkpoint_folder(folder)->list[str]:
         if m := re.fullmatch(r'\.(.+)\.link-(\d+)', p.name):        # a new link not yet swapped in (atomic_folder(link=True))
             if p.is_symlink() and _dead(m.group(2)): p.unlink(); done.append(f'deleted {p.name}')
             continue
-        if not (p.name.startswith('.') and p.is_dir()) or p.is_symlink(): continue
-        if m := re.fullmatch(r'\.(.+)\.v-(\d+)-\d+', p.name):      # a version folder: kept while a link points to it
+        if p.is_symlink() or not p.is_dir(): continue
+        if m := re.fullmatch(r'(.+)\.v-(\d+)-\d+', p.name):         # a version folder: kept while a link points to it
             # unlinked: an orphan of a killed save, or the old version a save swapped out (by this process, too)
             if p.name not in linked and (_dead(m.group(2)) or int(m.group(2)) == os.getpid()):
                 shutil.rmtree(p, ignore_errors=True); done.append(f'deleted {p.name}')
             continue
+        if not p.name.startswith('.'): continue
         if m := re.fullmatch(r'\.(.+)\.(?:prev|old-\d+)', p.name):
             target = folder/m.group(1)
             if target.exists(): shutil.rmtree(p, ignore_errors=True); done.append(f'deleted {p.name}')
