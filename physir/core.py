@@ -71,10 +71,10 @@ def _fsync(path:Path):
 def previous_version_path(directory:Path)->Path: return directory.with_name(f'.{directory.name}.prev')
 
 def link_version(link:Path)->Path|None:
-    "The version folder `.NAME.v-*` beside `link` that symlink `link` points to (None: not a link, or a link made by someone else)."
+    "The version folder `NAME.v-*` beside `link` that symlink `link` points to (None: not a link, or a link made by someone else)."
     if not link.is_symlink(): return None
     target = Path(os.readlink(link))
-    if target.is_absolute() or len(target.parts) != 1 or not target.name.startswith(f'.{link.name}.v-'): return None
+    if target.is_absolute() or len(target.parts) != 1 or not target.name.startswith(f'{link.name}.v-'): return None
     return link.parent/target
 
 def remove_folder(directory):
@@ -87,7 +87,7 @@ def remove_folder(directory):
 
 def _swap_link(directory:Path, tmp:Path, prev:Path, stage):
     "Make `directory` a link to the filled `tmp` (renamed to a version folder) in one atomic rename; delete the old version."
-    version = directory.with_name(f'.{directory.name}.v-{os.getpid()}-{time.time_ns()}')
+    version = directory.with_name(f'{directory.name}.v-{os.getpid()}-{time.time_ns()}')
     os.replace(tmp, version); stage('renamed')                 # nothing points to it yet: an orphan if killed now
     new_link = directory.with_name(f'.{directory.name}.link-{os.getpid()}')
     if new_link.is_symlink(): new_link.unlink()

@@ -69,12 +69,13 @@ def clean_checkpoint_folder(folder)->list[str]:
         if m := re.fullmatch(r'\.(.+)\.link-(\d+)', p.name):        # a new link not yet swapped in (atomic_folder(link=True))
             if p.is_symlink() and _dead(m.group(2)): p.unlink(); done.append(f'deleted {p.name}')
             continue
-        if not (p.name.startswith('.') and p.is_dir()) or p.is_symlink(): continue
-        if m := re.fullmatch(r'\.(.+)\.v-(\d+)-\d+', p.name):      # a version folder: kept while a link points to it
+        if p.is_symlink() or not p.is_dir(): continue
+        if m := re.fullmatch(r'(.+)\.v-(\d+)-\d+', p.name):         # a version folder: kept while a link points to it
             # unlinked: an orphan of a killed save, or the old version a save swapped out (by this process, too)
             if p.name not in linked and (_dead(m.group(2)) or int(m.group(2)) == os.getpid()):
                 shutil.rmtree(p, ignore_errors=True); done.append(f'deleted {p.name}')
             continue
+        if not p.name.startswith('.'): continue
         if m := re.fullmatch(r'\.(.+)\.(?:prev|old-\d+)', p.name):
             target = folder/m.group(1)
             if target.exists(): shutil.rmtree(p, ignore_errors=True); done.append(f'deleted {p.name}')
@@ -443,16 +444,18 @@ class StepRateMonitor:
             unhindered = min(statistics.median(cpus) / asked, sorted(walls)[len(walls) // 10])
         return dict(slowdown=statistics.median(walls) / max(unhindered, 1e-9), cpu_share=sum(cpus) / max(sum(walls) * asked, 1e-9),
                     load=max(self.loads), cores=self.cores, threads=self.threads)
-    def warning(self, name:str, steps:int, budget_s:float|None=None)->str|None:
-        "The line a run prints at its end when the machine was busy (None when it was not): with a wall-clock `budget_s`, the steps it would have bought."
+    def warning(self, name:str, steps:int, budget_s:float|None=None, clock:str='wall')->str|None:
+        "The line a run prints at its end when the machine was busy (None when it was not): with a wall-`clock` `budget_s`, the steps it would have bought."
         m = self.measure()
         if m is None or m['slowdown'] < self.slowdown or m['load'] <= self.cores: return None
         why = (f"the machine was busy (load {m['load']:.1f} on {m['cores']} cores; this process got {m['cpu_share']:.0%} of "
                f"the CPU time its {m['threads']} thread{'s' if m['threads'] != 1 else ''} asked for)")
-        if budget_s:
+        if budget_s and clock != 'cpu':
             return (f"{name} took {steps} steps instead of ~{round(steps * m['slowdown'])}: {why}; the scores below are not "
-                    "representative")
-        return f"{name}: its {steps} steps took ~{m['slowdown']:.0f}× as long as unhindered: {why}; the step count is as planned"
+                    "representative (on a shared machine a CPU-time budget, time_clock='cpu', with one thread, "
+                    "OMP_NUM_THREADS=1, buys about the steps of an idle one)")
+        bought = 'its CPU-time budget bought them' if budget_s else 'the step count is as planned'
+        return f"{name}: its {steps} steps took ~{m['slowdown']:.0f}× as long as unhindered: {why}; {bought}, the wall time suffered"
 
 
 # %% ../nbs/05a_training.ipynb #a8726be5
@@ -802,8 +805,7 @@ def fit(self:Trainer, time_limit_s:float|None=None, # this call stops (and check
         if self.last_saved is None or self.last_saved.name != checkpoint_name(self.step): self.save()
     finally:
         bar.close(); self.logger.close()
-    budgeted = self.setting('max_time_s') is not None and self.setting('time_clock') != 'cpu'   # a CPU budget buys the same steps when busy
-    self.load_warning = self.rate_monitor.warning(self.name, self.step - step0, self.setting('max_time_s') if budgeted else None)
+    self.load_warning = self.rate_monitor.warning(self.name, self.step - step0, self.setting('max_time_s'), self.setting('time_clock'))
     self._event('after_fit')
     return self.summary(last, time.perf_counter() - t_start)
 
