@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['SPLITS', 'GT_KEYS', 'GT_OPTIONAL_KEYS', 'LAYOUT_HELP', 'FITS', 'MANIFEST_NAME', 'DatasetLayoutError',
-           'DatasetValidationError', 'PairReport', 'scan_pairs', 'load_pair', 'JointTransform', 'PairedThermalDataset',
-           'collate_pairs', 'make_dataloaders', 'write_synthetic_dataset', 'split_dataset', 'train_val_datasets',
-           'check_data_config', 'SyntheticDataConfig', 'physir_make_synthetic']
+           'DatasetValidationError', 'PairReport', 'scan_pairs', 'load_pair', 'JointTransform', 'frame_position',
+           'PairedThermalDataset', 'collate_pairs', 'make_dataloaders', 'write_synthetic_dataset', 'split_dataset',
+           'dataset_list', 'StyledDatasets', 'train_val_datasets', 'check_data_config', 'SyntheticDataConfig',
+           'physir_make_synthetic']
 
 # %% ../nbs/02_data.ipynb #e80e14a2
-import json, os, shutil, tempfile, warnings
+import bisect, json, os, shutil, tempfile, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -154,16 +155,22 @@ FITS = ('resize', 'stretch', 'crop')
 class JointTransform:
     "Same crop / flip / resize for every map of a sample; `material` (integer) resized with nearest neighbour."
     def __init__(self, image_size:int=256, augment:bool=False, scale=(0.5, 1.0), flip_p:float=0.5,
-                 fit:str='resize'): # without augmentation: 'resize' (short side, aspect kept) | 'stretch' | 'crop' (centre square)
+                 fit:str='resize', # without augmentation: 'resize' (short side, aspect kept) | 'stretch' | 'crop' (centre square)
+                 whole_frame:float=0.0, # augmented: share of samples that are the whole frame resized to a square (aspect not kept)
+                 position:bool=False):  # add 'position' [2,h,w]: each pixel's row and column in the whole frame, in [0,1]
         if image_size < 1: raise ValueError(f"image_size={image_size}: expected a positive number of pixels")
         if fit not in FITS: raise ValueError(f"fit={fit!r}: expected one of {FITS}")
+        if not 0 <= whole_frame <= 1: raise ValueError(f"whole_frame={whole_frame}: expected a share in [0, 1]")
         self.image_size, self.augment, self.scale, self.flip_p, self.fit = image_size, augment, scale, flip_p, fit
+        self.whole_frame, self.position = float(whole_frame), position
 
     def params(self, H:int, W:int, generator:torch.Generator|None=None):
         "(top, left, height, width, flip) of the window taken from an H×W sample."
         short = min(H, W)
         if not self.augment:
             return ((H - short) // 2, (W - short) // 2, short, short, False) if self.fit == 'crop' else (0, 0, H, W, False)
+        if self.whole_frame and float(torch.rand((), generator=generator)) < self.whole_frame:   # the whole frame: global layout
+            return 0, 0, H, W, bool(torch.rand((), generator=generator) < self.flip_p)
         area = self.scale[0] + (self.scale[1] - self.scale[0]) * float(torch.rand((), generator=generator))
         side = max(1, min(short, int(round(short * area ** 0.5))))
         top = int(torch.randint(0, H - side + 1, (), generator=generator))
@@ -180,13 +187,31 @@ class JointTransform:
         H, W = sample['infrared'].shape[-2:] if sample.get('infrared') is not None else sample['rgb'].shape[-2:]
         top, left, h, w, flip = self.params(H, W, generator)
         out, size = {}, self.out_size(h, w)
+        if self.position: sample = {**sample, 'position': frame_position(H, W)}   # cropped and flipped like the images
         for key, x in sample.items():
             if not isinstance(x, torch.Tensor): out[key] = x; continue
             x = x[..., top:top + h, left:left + w]
             if flip: x = x.flip(-1)
             x = resize_image(x, size, 'bilinear' if x.is_floating_point() else 'nearest-exact')   # label maps keep their ids
             out[key] = x.clamp(0, 1) if key in ('rgb', 'infrared') else x
+        if flip and 'position' in out:   # a flipped frame is a frame: its pixels' columns count from its own left edge
+            out['position'] = torch.stack([out['position'][0], 1 - out['position'][1]])
         return out
+
+    def geometry(self)->dict:
+        "How training frames reach the network, and the short side a whole frame needs at inference to match that scale (px)."
+        if not self.augment: return dict(image_size=self.image_size, fit=self.fit, whole_frame=1.0, working_short_side=self.image_size)
+        a, b = self.scale   # the crop's area share of the short side's square is uniform in [a, b]: its side share is sqrt of it
+        side = (2 / 3) * (b ** 1.5 - a ** 1.5) / (b - a) if b > a else a ** 0.5
+        mean_side = self.whole_frame + (1 - self.whole_frame) * side
+        return dict(image_size=self.image_size, crop_fraction=[round(a ** 0.5, 4), round(b ** 0.5, 4)], whole_frame=self.whole_frame,
+                    mean_side_fraction=round(mean_side, 4), working_short_side=int(round(self.image_size / mean_side)))
+
+def frame_position(H:int, W:int)->torch.Tensor:
+    "`[2,H,W]`: each pixel's row and column in an H×W frame, 0 at the top/left edge and 1 at the bottom/right."
+    rows = torch.linspace(0, 1, H)[:, None].expand(H, W)
+    cols = torch.linspace(0, 1, W)[None, :].expand(H, W)
+    return torch.stack([rows, cols])
 
 # %% ../nbs/02_data.ipynb #b5bb9d5f
 class PairedThermalDataset(Dataset):
@@ -398,22 +423,85 @@ def split_dataset(path, # kit: a split folder (ROOT/train with rgb/, infrared/) 
                                   f"(or a dataset root with {default_split}/rgb/)")
     return PairedThermalDataset(root, split=split, image_size=image_size, augment=augment, ir_mapping=ir_mapping, fit=fit, options=options)
 
-def train_val_datasets(train_data, val_data, image_size:int, augment:bool, format:str='kit', ir_mapping=None,
-                       fit:str='resize', options:dict|None=None)->tuple:
-    "(train, val): the training split (augmented if `augment`) and the un-augmented validation split mapped with the training split's fitted IR mapping (None without `val_data`)."
-    data = dict(format=format, fit=fit, options=options)
-    train = split_dataset(train_data, image_size, augment, 'train', ir_mapping=ir_mapping, **data)
-    val = split_dataset(val_data, image_size, False, 'val', ir_mapping=train.ir_mapping, **data) if val_data else None
-    return train, val
+def _per_dataset(value, n:int, key:str)->list:
+    "One value per dataset: a list of `n` values, a comma-separated string of `n` parts, or one value for all."
+    if isinstance(value, str) and ',' in value and not value.split(':', 1)[0] in ('percentile', 'dataset', 'range', 'kelvin'):
+        value = [v.strip() for v in value.split(',')]
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1: return list(value) * n
+        if len(value) != n: raise ConfigError(f"config key '{key}': {len(value)} values for {n} datasets; give one, or one per dataset")
+        return [None if v in ('', 'none', 'None') else v for v in value]
+    return [value] * n
+
+def dataset_list(train_data)->list:
+    "The training folders of `train_data`: one path, a comma-separated string of paths, or a list."
+    if isinstance(train_data, (list, tuple)): return [str(p) for p in train_data]
+    return [p.strip() for p in str(train_data).split(',') if p.strip()]
+
+class StyledDatasets(torch.utils.data.ConcatDataset):
+    "Several datasets trained together: every item carries `style`, the index of its dataset, so each dataset's IR level is learnt apart."
+    SHARED_KEYS = ('rgb', 'infrared', 'name', 'position')
+    def __init__(self, datasets:list, names:list):
+        if len(set(names)) != len(names): raise ConfigError(f"config key 'dataset_names': names {names} repeat; give one name per dataset")
+        super().__init__(datasets); self.names = list(names)
+        first = datasets[0]
+        self.transform, self.split, self.root = first.transform, first.split, None
+        self.items = [it for d in datasets for it in d.items]           # the file list (pseudo-label cache key)
+        self.ir_normalize = [d.ir_normalize for d in datasets]
+        self.ir_mapping = [d.ir_mapping for d in datasets]
+    def __getitem__(self, i:int)->dict:
+        d = bisect.bisect_right(self.cumulative_sizes, i)
+        item = super().__getitem__(i)   # the keys every dataset has (ground truth of one dataset would not batch with another's items)
+        return {**{k: item[k] for k in self.SHARED_KEYS if k in item}, 'style': torch.tensor(d)}
+    def frame_sizes(self)->set: return set().union(*(d.frame_sizes() for d in self.datasets))
+    def describe(self)->str:
+        return '\n'.join(f"[style {k} = {n!r}] {d.describe()}" for k, (n, d) in enumerate(zip(self.names, self.datasets)))
+    def __repr__(self): return f"StyledDatasets({dict(zip(self.names, map(len, self.datasets)))})"
+
+def _dataset_name(path:str, format:str)->str:
+    "A dataset's default style name: its format, or for 'kit'/'generic' its folder's name."
+    p = Path(path)
+    if format not in ('kit', 'generic'): return format
+    return p.parent.name if p.name in SPLITS else p.name
+
+def train_val_datasets(train_data, val_data, image_size:int, augment:bool, format='kit', ir_mapping=None,
+                       fit:str='resize', options=None,
+                       transform_options:dict|None=None, # `JointTransform` options of the training split (whole_frame, position, scale)
+                       names=None, # with several datasets: one name each (default: the format, or the folder's name)
+                      )->tuple:
+    """(train, val): the training split (augmented if `augment`) and the un-augmented validation split mapped with the training split's fitted IR mapping (None without `val_data`).
+    Several datasets (`train_data` a list or comma-separated paths; `format`, `ir_mapping`, `options`, `val_data` one each or one for all): `StyledDatasets`."""
+    paths = dataset_list(train_data)
+    n = len(paths)
+    formats, mappings = _per_dataset(format, n, 'format'), _per_dataset(ir_mapping, n, 'ir_mapping')
+    optionss = options if isinstance(options, (list, tuple)) else [options] * n
+    if len(optionss) != n: raise ConfigError(f"config key 'data_options': {len(optionss)} values for {n} datasets")
+    vals = [None] * n if not val_data else _per_dataset(dataset_list(val_data) if n > 1 else [val_data], n, 'val_data')
+    trains, valids = [], []
+    for path, fmt, mapping, opts, val in zip(paths, formats, mappings, optionss, vals):
+        data = dict(format=fmt, fit=fit, options=opts)
+        train = split_dataset(path, image_size, augment, 'train', ir_mapping=mapping, **data)
+        if augment and transform_options: train.transform = JointTransform(image_size, True, fit=fit, **transform_options)
+        trains.append(train)
+        valids.append(split_dataset(val, image_size, False, 'val', ir_mapping=train.ir_mapping, **data) if val else None)
+    if n == 1: return trains[0], valids[0]
+    names = _per_dataset(names, n, 'dataset_names') if names else [_dataset_name(p, f) for p, f in zip(paths, formats)]
+    valid = None if all(v is None for v in valids) else StyledDatasets([v for v in valids if v is not None],
+                                                                     [m for m, v in zip(names, valids) if v is not None])
+    if valid is not None and len(valid.datasets) < n:   # the style index must be the training one
+        raise ConfigError(f"config key 'val_data': give one validation folder per training dataset, or none ({n} datasets)")
+    return StyledDatasets(trains, names), valid
 
 def check_data_config(cfg):
     "Raise a `ConfigError` naming the key where a trainer config's `format`, `fit` or `ir_mapping` cannot be used."
     from physir.datasets import DATASET_FORMATS, parse_ir_mapping
-    if cfg.format not in DATASET_FORMATS:
-        raise ConfigError(f"config key 'format': {cfg.format!r} is not one of {', '.join(DATASET_FORMATS)}")
+    n = len(dataset_list(getattr(cfg, 'train_data', '.'))) or 1   # several datasets: one format/mapping each, or one for all
+    for fmt in _per_dataset(cfg.format, n, 'format'):
+        if fmt not in DATASET_FORMATS: raise ConfigError(f"config key 'format': {fmt!r} is not one of {', '.join(DATASET_FORMATS)}")
     if cfg.fit not in FITS: raise ConfigError(f"config key 'fit': {cfg.fit!r} is not one of {', '.join(FITS)}")
-    try: parse_ir_mapping(cfg.ir_mapping)
-    except ValueError as e: raise ConfigError(f"config key 'ir_mapping': {e}") from None
+    for mapping in _per_dataset(cfg.ir_mapping, n, 'ir_mapping'):
+        try: parse_ir_mapping(mapping)
+        except ValueError as e: raise ConfigError(f"config key 'ir_mapping': {e}") from None
 
 # %% ../nbs/02_data.ipynb #58d0c557
 @dataclass
