@@ -291,7 +291,8 @@ def frame_sizes(self:PairedThermalDataset)->set:
 def describe(self:PairedThermalDataset)->str:
     "One line for a run's log: where the data comes from and every mapping applied to it."
     t = self.transform
-    frames = (f"random square crops -> {t.image_size}px" if getattr(t, 'augment', False) else
+    frames = (f"random square crops -> {t.image_size}px" + (f", {t.whole_frame:.0%} whole frames resized to {t.image_size}px squares (aspect not kept)" if t.whole_frame else '')
+              + (", with each pixel's frame row/column (position)" if t.position else '') if getattr(t, 'augment', False) else
               f"fit={getattr(t, 'fit', '?')} at {getattr(t, 'image_size', '?')}px") if isinstance(t, JointTransform) else type(t).__name__
     return (f"{self.root} [{self.format}, {self.split}]: {len(self)} pairs; IR mapping {self.ir_mapping} "
             f"({self.ir_mapping.describe()}); frames: {frames}" + ('; ground truth' if self.has_gt else '')
