@@ -57,9 +57,10 @@ def _mean(v): return float(np.mean(v)) if len(v) else float('nan')
 
 # --- training ---
 def train(method:str, train_dir:Path, work:Path, budget_s:float, image_size:int, batch_size:int, learning_rate:float,
-          backbone:str, seed:int, mixed_precision:str, format:str='kit', data_options:dict|None=None):
-    "Train Stage 1 (`method`) for `budget_s` of this process's CPU time on the training split; returns (trained net, summary, CPU seconds)."
-    cfg = DecompTrainConfig(method=method, train_data=str(train_dir), val_data=None, format=format, data_options=data_options,
+          backbone:str, seed:int, mixed_precision:str, format:str='kit', data_options:dict|None=None, **settings):
+    "Train Stage 1 (`method`) for `budget_s` of this process's CPU time on the training split (`settings`: more `DecompTrainConfig` fields); returns (trained net, summary, CPU seconds)."
+    cfg = DecompTrainConfig(method=method, train_data=train_dir if isinstance(train_dir, list) else str(train_dir), val_data=None,
+                            format=format, data_options=data_options, **settings,
                             image_size=image_size, backbone=backbone, batch_size=batch_size, num_epochs=100_000,
                             learning_rate=learning_rate, max_time_s=budget_s, time_clock='cpu', num_workers=0, seed=seed,
                             progress=False, val_every_epochs=10**6, save_every=10**6, log_every=50,
