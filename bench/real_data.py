@@ -239,6 +239,8 @@ def main(root:str=None,                # the real data (default: ../shared/real 
          methods:str='fusion,direct',  # (b): which methods this process trains (the CPU budget makes separate processes equivalent)
          reuse:bool=False,             # (b): take a finished run of the same budget from `workdir` instead of training again
          workdir:str=None,             # keep checkpoints/logs here (default: a temporary folder, removed)
+         whole_frame:float=0.25,       # (b)/(x): share of whole-frame training samples (physir.train_decomposition; measured, see 06)
+         position:int=1,               # (b)/(x): 1: the nets read each pixel's frame row/column (measured, see 06); 0: not
          mix:bool=True,                # (x): also train fusion/direct on RoadScene + the first 14 VIFB pairs
          figures:str=None,             # (x): write RGB | IR | generators PNGs per set here
         ):
@@ -280,7 +282,8 @@ def main(root:str=None,                # the real data (default: ../shared/real 
             done = finished_run(work/f'b_{method}', budget_s) if reuse else None
             if done is not None: trained[method] = done; continue
             net, summary, cpu = train(method, real/'roadscene', work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
-                                      backbone, seed, mixed_precision, format='roadscene', data_options=options)
+                                      backbone, seed, mixed_precision, format='roadscene', data_options=options,
+                                      whole_frame=whole_frame, position=bool(position))
             trained[method] = (net, summary, cpu, Path(summary['checkpoint']))
         if set(trained) != {'fusion', 'direct'}:
             print(f"\n(b)/(c): trained {sorted(trained)} into {work}; score with both: --reuse --workdir {work}")
@@ -326,13 +329,15 @@ def main(root:str=None,                # the real data (default: ../shared/real 
         for method in methods.split(','):
             done = finished_run(work/f'b_{method}', budget_s) if reuse else None
             if done is None: done = (*train(method, real/'roadscene', work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
-                                              backbone, seed, mixed_precision, format='roadscene', data_options=dict(holdout=n_holdout)),)
+                                              backbone, seed, mixed_precision, format='roadscene', data_options=dict(holdout=n_holdout),
+                                              whole_frame=whole_frame, position=bool(position)),)
             runs[f"{method}: RoadScene"] = (method, work/f'b_{method}'/'checkpoints', ())
             if not mix: continue
             data = mix_training(real)
             if (finished_run(work/f'x_mix_{method}', budget_s) if reuse else None) is None:
                 train(method, data.pop('train_dir'), work/f'x_mix_{method}', budget_s, image_size, batch_size, learning_rate, backbone,
-                      seed, mixed_precision, format=data.pop('format'), data_options=data.pop('data_options'), **data)
+                      seed, mixed_precision, format=data.pop('format'), data_options=data.pop('data_options'), **data,
+                      whole_frame=whole_frame, position=bool(position))
             runs[f"{method}: RoadScene + VIFB 14"] = (method, work/f'x_mix_{method}'/'checkpoints', MIX_NAMES)
         print(f"\n(x) cross-dataset: trained for {budget_s:g} s CPU each ({image_size} px samples), scored at the DEFAULT inference "
               f"settings (IRGenerator.from_checkpoint), at the IR's own size; PSNR-lm/SSIM-lm = level-matched (a per-image gain/offset "

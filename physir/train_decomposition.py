@@ -132,7 +132,7 @@ class DirectLoss(nn.Module):
 class DecompositionTrainer(Trainer):
     "Stage 1 on the shared loop: the data, pseudo-labels, network and loss of `method` ('fusion', or the 'direct' baseline)."
     best_metric, name = 'fusion', 'stage 1'   # best/: lowest validation fusion loss (the training one without a validation split)
-    resume_must_match = ('method', 'backbone', 'num_material_classes', 'context_channels')   # the network's shape
+    resume_must_match = ('method', 'backbone', 'num_material_classes', 'context_channels', 'position', 'dataset_names')   # the network's shape
 
     @property
     def kind(self)->str:
