@@ -24,6 +24,14 @@ Runs only when the real-data folder exists (see its README.md: `roadscene/` in t
     on PSNR and on ρ.
 (c) per-image time of `physir_generate --method fusion|direct` on 640×512 inputs (the (b) checkpoints), CPU and
     wall seconds, on this machine's `threads` torch threads.
+(x) cross-dataset (`--parts x`): fusion and direct trained on RoadScene (the (b) runs), and once on RoadScene + the first
+    14 VIFB pairs (sorted names; one IR style per dataset), scored at the DEFAULT inference settings
+    (`IRGenerator.from_checkpoint(run folder)`: the working size from the checkpoint's training geometry) on RoadScene's
+    held-out 41, VIFB (21 colour pairs), its last 7, and TNO (42, grey visible), beside the row ramp, the grey of the
+    photo and the constant; raw and level-matched PSNR/SSIM (a diagnostic: per-image gain/offset fit) and ρ. The
+    RoadScene runs are also run by hand at `--eval_max_side` (the training-crop scale). Floors: on every cross-dataset
+    set the level-matched PSNR of each model above the grey's; on VIFB ρ at the default settings ≥ by hand.
+    `--figures DIR` writes RGB | IR | generators PNGs. Full run: `python bench/real_data.py --parts x --budget_s 600`.
 Training budgets count this process's CPU time, so contention changes the wall time, not the result."""
 import contextlib, io, os, shutil, sys, tempfile, time
 from pathlib import Path
@@ -57,9 +65,10 @@ def _mean(v): return float(np.mean(v)) if len(v) else float('nan')
 
 # --- training ---
 def train(method:str, train_dir:Path, work:Path, budget_s:float, image_size:int, batch_size:int, learning_rate:float,
-          backbone:str, seed:int, mixed_precision:str, format:str='kit', data_options:dict|None=None):
-    "Train Stage 1 (`method`) for `budget_s` of this process's CPU time on the training split; returns (trained net, summary, CPU seconds)."
-    cfg = DecompTrainConfig(method=method, train_data=str(train_dir), val_data=None, format=format, data_options=data_options,
+          backbone:str, seed:int, mixed_precision:str, format:str='kit', data_options:dict|None=None, **settings):
+    "Train Stage 1 (`method`) for `budget_s` of this process's CPU time on the training split (`settings`: more `DecompTrainConfig` fields); returns (trained net, summary, CPU seconds)."
+    cfg = DecompTrainConfig(method=method, train_data=train_dir if isinstance(train_dir, list) else str(train_dir), val_data=None,
+                            format=format, data_options=data_options, **settings,
                             image_size=image_size, backbone=backbone, batch_size=batch_size, num_epochs=100_000,
                             learning_rate=learning_rate, max_time_s=budget_s, time_clock='cpu', num_workers=0, seed=seed,
                             progress=False, val_every_epochs=10**6, save_every=10**6, log_every=50,
@@ -123,6 +132,92 @@ def time_generate(method:str, checkpoint:Path, inputs:Path, out:Path)->tuple[flo
     if status != 0: raise RuntimeError(f"physir_generate --method {method} exited with {status}")
     return cpu / n, wall / n
 
+# --- (x) cross-dataset ---
+CROSS_BASELINES = ('row_ramp', 'grey', 'constant')
+MIX_NAMES = ('roadscene', 'vifb')
+
+def cross_sets(real:Path)->dict:
+    "The scoring sets of (x): {name: [PairRecord]}: RoadScene's held-out 41, VIFB (21 colour pairs), its last 7 (sorted names), TNO (42, grey visible)."
+    vifb, tno = dict(rgb_dir='input/VI', ir_dir='input/IR'), dict(rgb_dir='vi', ir_dir='ir')
+    return {'RoadScene held-out 41': find_pairs(real/'roadscene', format='roadscene', split='val', holdout=41),
+            'VIFB (21)': find_pairs(real/'vifb', format='generic', split='train', holdout=0, **vifb),
+            'VIFB last 7': find_pairs(real/'vifb', format='generic', split='val', holdout=7, **vifb),
+            'TNO (42)': find_pairs(real/'tno', format='generic', split='train', holdout=0, **tno)}
+
+def mix_training(real:Path)->dict:
+    "Training data of the mixed run: RoadScene's 180 training pairs + the first 14 VIFB pairs (sorted names), one IR style each."
+    return dict(train_dir=[str(real/'roadscene'), str(real/'vifb')], format='roadscene,generic', dataset_names=','.join(MIX_NAMES),
+                data_options=[dict(holdout=41), dict(rgb_dir='input/VI', ir_dir='input/IR', holdout=7)])
+
+@torch.no_grad()
+def score_cross(records, generators:dict, train_mean_ir:float)->dict:
+    "`score_with_baselines` of each generator on `records` (the IR's own size; level-matched PSNR/SSIM beside the raw ones)."
+    samples = [load_pair(r) for r in records]
+    rgbs, refs = [s['rgb'] for s in samples], [s['infrared'] for s in samples]
+    preds = {name: [gen(rgb) for rgb in rgbs] for name, gen in generators.items()}
+    return score_with_baselines(preds, refs, rgbs, train_mean_ir, verbose=False), preds, rgbs, refs
+
+def _cross_row(label, s):
+    return (f"  {label:<44} {s['psnr']:>7.2f} {s.get('psnr_level_matched', float('nan')):>8.2f} {s['ssim']:>6.3f} "
+            f"{s.get('ssim_level_matched', float('nan')):>7.3f} {s['rho_ir']:>6.3f}")
+
+def print_cross_table(set_name:str, table:dict, labels:dict):
+    "One set's table: the trivial priors, then one row per trained generator."
+    print(f"\n  {(set_name + ': ' + str(table['grey']['n_images']) + ' pairs'):<44} {'PSNR':>7} {'PSNR-lm':>8} {'SSIM':>6} {'SSIM-lm':>7} {'ρ(IR)':>6}")
+    for b in CROSS_BASELINES: print(_cross_row({'row_ramp': 'row ramp (lower rows warmer)', 'grey': 'grey of the RGB',
+                                                'constant': 'constant (RoadScene train mean)'}[b], table[b]))
+    for name, label in labels.items(): print(_cross_row(label, table[name]))
+
+def cross_figure(path:Path, rgbs, refs, preds:dict, n:int=4):
+    "RGB | IR | each generator, for the first `n` pairs of a set (a PNG to look at)."
+    from physir.core import show_grid, save_figure
+    rows = min(n, len(rgbs))
+    images = [im for i in range(rows) for im in [rgbs[i], refs[i]] + [preds[k][i] for k in preds]]
+    fig = show_grid(images, titles=['RGB', 'IR'] + list(preds), cmaps=([None, 'inferno'] + ['inferno'] * len(preds)) * rows,
+                    ncols=2 + len(preds), size=1.6)
+    save_figure(fig, path, dpi=60)
+
+def part_x(real:Path, runs:dict, train_mean_ir:float, eval_max_side:int, figures:Path|None=None, by_hand:bool=True)->tuple[dict, list]:
+    "Score each run's checkpoint ({label: (method, checkpoint)}) at the DEFAULT inference settings, RoadScene runs also by hand at `eval_max_side`; returns the tables and the floors' failures."
+    import warnings
+    gens, labels = {}, {}
+    for label, (method, ckpt, styles) in runs.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            gens[label] = IRGenerator.from_checkpoint(ckpt, method, device='cpu')
+        for w in caught: print(f"  ({label}) warning: {w.message}")
+        labels[label] = f"{label} (default settings)"
+        for style in styles[1:]:
+            gens[f"{label} [{style}]"] = IRGenerator.from_checkpoint(ckpt, method, device='cpu', ir_style=style)
+            labels[f"{label} [{style}]"] = f"{label}, --ir_style {style}"
+        if not styles and by_hand:
+            gens[f"{label} @{eval_max_side}"] = IRGenerator.from_checkpoint(ckpt, method, device='cpu', max_side=eval_max_side)
+            labels[f"{label} @{eval_max_side}"] = f"{label} by hand (--max_side {eval_max_side})"
+    for k, g in gens.items():
+        if '@' not in k and '[' not in k: print(f"  {k}: {g.size_note}")
+    tables, failed = {}, []
+    for set_name, records in cross_sets(real).items():
+        table, preds, rgbs, refs = score_cross(records, gens, train_mean_ir)
+        tables[set_name] = table
+        print_cross_table(set_name, table, labels)
+        if figures is not None:
+            keep = {k: v for k, v in preds.items() if '@' not in k}
+            cross_figure(figures/f"cross_{set_name.split()[0].lower()}_{len(records)}.png", rgbs, refs, keep)
+        for label in gens:
+            if '@' in label or 'grey' not in table: continue
+            ok = table[label].get('psnr_level_matched', -1) > table['grey'].get('psnr_level_matched', 0)
+            if set_name != 'RoadScene held-out 41':
+                if not ok: failed.append(f"{set_name}: {label} PSNR-lm > grey")
+                print(f"  [{'PASS' if ok else 'FAIL'}] {label}: level-matched PSNR above the grey's "
+                      f"({table[label].get('psnr_level_matched', float('nan')):.2f} vs {table['grey'].get('psnr_level_matched', float('nan')):.2f})")
+            if set_name.startswith('VIFB') and f"{label} @{eval_max_side}" in table:
+                by_hand = table[f"{label} @{eval_max_side}"]['rho_ir']
+                ok = table[label]['rho_ir'] >= by_hand - 1e-9
+                if not ok: failed.append(f"{set_name}: {label} ρ default >= by hand")
+                print(f"  [{'PASS' if ok else 'FAIL'}] {label}: ρ at the default settings ≥ by hand at {eval_max_side} "
+                      f"({table[label]['rho_ir']:.3f} vs {by_hand:.3f})")
+    return tables, failed
+
 def _fmt_row(name, s): return f"  {name:<26} {s['psnr']:>8.2f} {s['ssim']:>7.3f} {s['rho_ir']:>7.3f}"
 
 @call_parse
@@ -140,10 +235,14 @@ def main(root:str=None,                # the real data (default: ../shared/real 
          threads:int=1,                # torch threads (1: CPU time = work done on shared cores)
          n_timing:int=4,               # (c): 640×512 images timed per method
          mixed_precision:str=None,     # 'bf16' or 'no'; default bf16 where the CPU computes it natively
-         parts:str='abc',              # which parts to run
+         parts:str='abc',              # which parts to run (x: cross-dataset, VIFB and TNO)
          methods:str='fusion,direct',  # (b): which methods this process trains (the CPU budget makes separate processes equivalent)
          reuse:bool=False,             # (b): take a finished run of the same budget from `workdir` instead of training again
          workdir:str=None,             # keep checkpoints/logs here (default: a temporary folder, removed)
+         whole_frame:float=0.25,       # (b)/(x): share of whole-frame training samples (physir.train_decomposition; measured, see 06)
+         position:int=1,               # (b)/(x): 1: the nets read each pixel's frame row/column (measured, see 06); 0: not
+         mix:bool=True,                # (x): also train fusion/direct on RoadScene + the first 14 VIFB pairs
+         figures:str=None,             # (x): write RGB | IR | generators PNGs per set here
         ):
     "Stage 1 and the direct baseline on real data, next to trivial baselines."
     real = Path(root) if root else Path(__file__).resolve().parents[2]/'shared'/'real'
@@ -183,7 +282,8 @@ def main(root:str=None,                # the real data (default: ../shared/real 
             done = finished_run(work/f'b_{method}', budget_s) if reuse else None
             if done is not None: trained[method] = done; continue
             net, summary, cpu = train(method, real/'roadscene', work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
-                                      backbone, seed, mixed_precision, format='roadscene', data_options=options)
+                                      backbone, seed, mixed_precision, format='roadscene', data_options=options,
+                                      whole_frame=whole_frame, position=bool(position))
             trained[method] = (net, summary, cpu, Path(summary['checkpoint']))
         if set(trained) != {'fusion', 'direct'}:
             print(f"\n(b)/(c): trained {sorted(trained)} into {work}; score with both: --reuse --workdir {work}")
@@ -222,6 +322,28 @@ def main(root:str=None,                # the real data (default: ../shared/real 
             for method in ('fusion', 'direct'):
                 cpu, wall = time_generate(method, trained[method][3], inputs, work/'timing_out')
                 print(f"  physir_generate --method {method:<7} {cpu:.2f} s CPU, {wall:.2f} s wall per image")
+    if 'x' in parts:
+        train_pairs = find_pairs(real/'roadscene', format='roadscene', split='train', holdout=n_holdout)
+        train_mean_ir = float(np.mean([load_pair(r)['infrared'].mean().item() for r in train_pairs]))
+        runs = {}
+        for method in methods.split(','):
+            done = finished_run(work/f'b_{method}', budget_s) if reuse else None
+            if done is None: done = (*train(method, real/'roadscene', work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
+                                              backbone, seed, mixed_precision, format='roadscene', data_options=dict(holdout=n_holdout),
+                                              whole_frame=whole_frame, position=bool(position)),)
+            runs[f"{method}: RoadScene"] = (method, work/f'b_{method}'/'checkpoints', ())
+            if not mix: continue
+            data = mix_training(real)
+            if (finished_run(work/f'x_mix_{method}', budget_s) if reuse else None) is None:
+                train(method, data.pop('train_dir'), work/f'x_mix_{method}', budget_s, image_size, batch_size, learning_rate, backbone,
+                      seed, mixed_precision, format=data.pop('format'), data_options=data.pop('data_options'), **data,
+                      whole_frame=whole_frame, position=bool(position))
+            runs[f"{method}: RoadScene + VIFB 14"] = (method, work/f'x_mix_{method}'/'checkpoints', MIX_NAMES)
+        print(f"\n(x) cross-dataset: trained for {budget_s:g} s CPU each ({image_size} px samples), scored at the DEFAULT inference "
+              f"settings (IRGenerator.from_checkpoint), at the IR's own size; PSNR-lm/SSIM-lm = level-matched (a per-image gain/offset "
+              f"fit to the reference: a diagnostic separating structure from camera gain); ρ = structure")
+        _, x_failed = part_x(real, runs, train_mean_ir, eval_max_side, Path(figures) if figures else None)
+        failed += x_failed
     if not workdir: shutil.rmtree(work, ignore_errors=True)
     if failed: print(f"\n{len(failed)} floor(s) failed: {', '.join(failed)}")
     raise SystemExit(1 if failed else 0)

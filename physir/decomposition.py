@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['BACKBONES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'STAGE1_METHODS', 'STAGE1_NETS', 'backbone_config',
-           'DecompositionOutput', 'PhysicsFusion', 'FPNDecoder', 'Stage1Net', 'DecompositionNet', 'DirectOutput',
-           'DirectIRNet', 'load_stage1_net', 'decomposition_figure']
+           'DecompositionOutput', 'PhysicsFusion', 'FPNDecoder', 'Stage1Net', 'IRStyleAffine', 'DecompositionNet',
+           'DirectOutput', 'DirectIRNet', 'load_stage1_net', 'decomposition_figure']
 
 # %% ../nbs/04_decomposition.ipynb #8e07f84c
 import json
@@ -21,6 +21,7 @@ from transformers import ResNetBackbone, ResNetConfig
 from .core import atomic_write, atomic_folder, show_grid
 from .training import CheckpointError, load_tensors_file
 from .thermal import colorize_materials
+from .data import frame_position
 from fastcore.basics import patch
 
 # %% ../nbs/04_decomposition.ipynb #00cc5206
@@ -114,11 +115,12 @@ def _up(x, like):
 
 class FPNDecoder(nn.Module):
     "Stage features (strides 4…32) + the RGB image → full-resolution features `[B,head_channels,H,W]`."
-    def __init__(self, in_channels:list, decoder_channels:int=64, head_channels:int=32, image_channels:int=16):
+    def __init__(self, in_channels:list, decoder_channels:int=64, head_channels:int=32, image_channels:int=16,
+                 image_in:int=3):   # channels of the full-resolution input: RGB, plus 2 with the position input
         super().__init__()
         self.lateral = nn.ModuleList(nn.Conv2d(c, decoder_channels, 1) for c in in_channels)
         self.smooth = _conv_norm_relu(decoder_channels, decoder_channels)
-        self.image_full = _conv_norm_relu(3, image_channels)                   # stride 1
+        self.image_full = _conv_norm_relu(image_in, image_channels)            # stride 1
         self.image_half = _conv_norm_relu(image_channels, 2 * image_channels, stride=2)  # stride 2
         self.fuse_half = _conv_norm_relu(decoder_channels + 2 * image_channels, head_channels)
         self.fuse_full = _conv_norm_relu(head_channels + image_channels, head_channels)
@@ -158,20 +160,22 @@ class Stage1Net(nn.Module):
     "What every Stage 1 network shares: ResNet backbone + `FPNDecoder` trunk, input checks, `save` and `load`."
     method = None                  # 'fusion' or 'direct', written into config.json so loaders know the network
     _config_keys = ()              # the config.json keys `load` expects (besides 'method' and 'pretrained')
+    _optional_keys = ('position', 'ir_styles')   # present only when set (older checkpoints have neither)
 
-    def _build_trunk(self, backbone, pretrained, decoder_channels, head_channels, resnet_config)->dict:
-        "Build `backbone`, the normalisation buffers and `decoder`; returns the trunk's part of `config`."
+    def _build_trunk(self, backbone, pretrained, decoder_channels, head_channels, resnet_config, position:bool=False)->dict:
+        "Build `backbone`, the normalisation buffers and `decoder`; returns the trunk's part of `config` (`position` only when set)."
         self.backbone, backbone = _build_backbone(backbone, pretrained, resnet_config)
         if decoder_channels is None: decoder_channels = 32 if backbone == 'tiny' else 64
         self.register_buffer('pixel_mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('pixel_std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-        self.decoder = FPNDecoder(self.backbone.channels, decoder_channels, head_channels)
+        self.decoder = FPNDecoder(self.backbone.channels, decoder_channels, head_channels, image_in=5 if position else 3)
         return dict(backbone=backbone, pretrained=pretrained, decoder_channels=decoder_channels, head_channels=head_channels,
-                    resnet_config={k: getattr(self.backbone.config, k) for k in _RESNET_KEYS})
+                    resnet_config={k: getattr(self.backbone.config, k) for k in _RESNET_KEYS}, **({'position': True} if position else {}))
 
 # %% ../nbs/04_decomposition.ipynb #827a15b8
 @patch
-def trunk(self:Stage1Net, rgb:torch.Tensor # [B,3,H,W] in [0,1]
+def trunk(self:Stage1Net, rgb:torch.Tensor, # [B,3,H,W] in [0,1]
+          position:torch.Tensor|None=None, # [B,2,H,W] row/column in the whole frame (`physir.data.frame_position`); None: rgb is the whole frame
          )->tuple[torch.Tensor, torch.Tensor]:
     "Full-resolution features `[B,head_channels,H,W]` and the deepest stage's features (for scene-level branches)."
     if not isinstance(rgb, torch.Tensor) or rgb.ndim != 4 or rgb.shape[1] != 3:
@@ -181,9 +185,15 @@ def trunk(self:Stage1Net, rgb:torch.Tensor # [B,3,H,W] in [0,1]
     H, W = rgb.shape[-2:]
     pad_h, pad_w = (-H) % _SIZE_MULTIPLE, (-W) % _SIZE_MULTIPLE
     x = (rgb - self.pixel_mean) / self.pixel_std
-    if pad_h or pad_w: x = F.pad(x, (0, pad_w, 0, pad_h), mode='replicate')
+    image = x
+    if self.config.get('position'):
+        if position is None: position = frame_position(H, W).to(rgb)[None].expand(rgb.shape[0], -1, -1, -1)
+        if tuple(position.shape) != (rgb.shape[0], 2, H, W):
+            raise ValueError(f"{type(self).__name__}: position has shape {tuple(position.shape)}, expected [B,2,H,W] = {(rgb.shape[0], 2, H, W)}")
+        image = torch.cat([x, (position.to(x) - 0.5) * 2], 1)   # rows/columns in [-1, 1]
+    if pad_h or pad_w: x, image = (F.pad(t, (0, pad_w, 0, pad_h), mode='replicate') for t in (x, image))
     features = self.backbone(x).feature_maps
-    return self.decoder(list(features), x)[..., :H, :W], features[-1]
+    return self.decoder(list(features), image)[..., :H, :W], features[-1]
 
 # %% ../nbs/04_decomposition.ipynb #1f0b951d
 @patch
@@ -214,9 +224,10 @@ def load(cls:Stage1Net, directory, map_location='cpu'):
     method = config.pop('method', 'fusion')   # checkpoints from before the direct baseline hold no method: fusion
     if method != cls.method:
         raise CheckpointError(f"{directory / 'config.json'}: a method={method!r} network, which {cls.__name__}.load does not "
-                              f"read (method {cls.method!r}); use physir.decomposition.load_stage1_net for either")
-    if set(config) != set(cls._config_keys):
-        raise CheckpointError(f"{directory / 'config.json'}: keys {sorted(config)} do not match the expected {sorted(cls._config_keys)}")
+                         f"read (method {cls.method!r}); use physir.decomposition.load_stage1_net for either")
+    if not set(cls._config_keys) <= set(config) <= set(cls._config_keys) | set(cls._optional_keys):
+        raise CheckpointError(f"{directory / 'config.json'}: keys {sorted(config)} do not match the expected {sorted(cls._config_keys)} "
+                         f"(optional: {', '.join(cls._optional_keys)})")
     net = cls(**config)
     load_tensors_file(directory / 'model.safetensors', net)   # physir.training: truncated/corrupt or misfit -> CheckpointError naming the file
     return net.to(map_location)
@@ -227,6 +238,31 @@ def _scene_level_branch(channels:int)->nn.Sequential:
     branch = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, 64), nn.ReLU(inplace=True), nn.Linear(64, 1))
     nn.init.zeros_(branch[-1].weight); nn.init.zeros_(branch[-1].bias)
     return branch
+
+class IRStyleAffine(nn.Module):
+    "One gain and one offset per training dataset ('IR style') on the IR logit, so one camera's gain does not pull another's; starts as the identity."
+    def __init__(self, names:list):   # the datasets' names, in the order of their `style` index
+        super().__init__()
+        self.names = list(names)
+        self.log_gain, self.offset = nn.Parameter(torch.zeros(len(names))), nn.Parameter(torch.zeros(len(names)))
+
+    def index(self, style, batch:int, device)->torch.Tensor:
+        "`[B]` style indices from None (the first style), a name, an index, or per-image indices."
+        if style is None: style = 0
+        if isinstance(style, str):
+            if style not in self.names: raise ValueError(f"ir_style {style!r} is not one of the checkpoint's IR styles: {', '.join(self.names)}")
+            style = self.names.index(style)
+        idx = torch.as_tensor(style, device=device).long().flatten()
+        if idx.numel() == 1: idx = idx.expand(batch)
+        if idx.numel() != batch or idx.min() < 0 or idx.max() >= len(self.names):
+            raise ValueError(f"style {style!r}: expected a name or index among {len(self.names)} IR styles ({', '.join(self.names)}) for a batch of {batch}")
+        return idx
+
+    def forward(self, logit:torch.Tensor, style=None)->torch.Tensor:
+        idx = self.index(style, logit.shape[0], logit.device)
+        return logit * self.log_gain[idx].exp().view(-1, 1, 1, 1).to(logit) + self.offset[idx].view(-1, 1, 1, 1).to(logit)
+
+def _style_logit(p:torch.Tensor)->torch.Tensor: return torch.logit(p.float().clamp(1e-4, 1 - 1e-4)).to(p.dtype)
 
 # %% ../nbs/04_decomposition.ipynb #70450a7f
 class DecompositionNet(Stage1Net):
@@ -243,31 +279,37 @@ class DecompositionNet(Stage1Net):
                  head_channels:int=32,            # width of the full-resolution features the heads read
                  emissivity_init:float|list=0.9,  # initial per-class emissivity (see `PhysicsFusion`)
                  resnet_config:dict|None=None,    # explicit ResNetConfig fields (used by `load`; overrides `backbone`)
+                 position:bool=False,             # read each pixel's row/column in the frame (`trunk`)
+                 ir_styles:list|None=None,        # names of the training datasets: one output gain/offset each (`IRStyleAffine`)
                 ):
         super().__init__()
-        trunk = self._build_trunk(backbone, pretrained, decoder_channels, head_channels, resnet_config)
+        trunk = self._build_trunk(backbone, pretrained, decoder_channels, head_channels, resnet_config, position)
         emissivity_init = emissivity_init.tolist() if isinstance(emissivity_init, torch.Tensor) else emissivity_init
         self.config = dict(method=self.method, **trunk, num_material_classes=num_material_classes,
-                           context_channels=context_channels, emissivity_init=emissivity_init)
+                           context_channels=context_channels, emissivity_init=emissivity_init, **({'ir_styles': list(ir_styles)} if ir_styles else {}))
         self.intensity_head = nn.Conv2d(head_channels, 1, 1)
         self.material_head = nn.Conv2d(head_channels, num_material_classes, 1)
         self.context_head = nn.Conv2d(head_channels, context_channels, 1)
         self.fusion = PhysicsFusion(num_material_classes, context_channels, emissivity_init)
         # built last, so the other modules' initial weights for a given seed are what they were without it
         self.scene_level = _scene_level_branch(self.backbone.channels[-1])
+        self.ir_style = IRStyleAffine(ir_styles) if ir_styles else None
 
     @property
     def num_material_classes(self)->int: return self.config['num_material_classes']
     @property
     def context_channels(self)->int: return self.config['context_channels']
 
-    def forward(self, rgb:torch.Tensor # [B,3,H,W] in [0,1]
+    def forward(self, rgb:torch.Tensor, # [B,3,H,W] in [0,1]
+                position:torch.Tensor|None=None, # [B,2,H,W] frame rows/columns (nets with `position`; None: rgb is the whole frame)
+                style=None, # nets with `ir_styles`: the IR style (name, index or [B] indices; None: the first)
                )->DecompositionOutput:
-        h, deepest = self.trunk(rgb)
+        h, deepest = self.trunk(rgb, position)
         intensity = torch.sigmoid(self.intensity_head(h) + self.scene_level(deepest)[:, :, None, None])
         material_logits = self.material_head(h)
         context = self.context_head(h)
         emissivity, environment, fusion = self.fusion(intensity, material_logits, context)
+        if self.ir_style is not None: fusion = torch.sigmoid(self.ir_style(_style_logit(fusion), style))   # this dataset's IR level
         return DecompositionOutput(intensity, material_logits, context, emissivity, environment, fusion)
 
 # %% ../nbs/04_decomposition.ipynb #d60a58d6
@@ -295,16 +337,24 @@ class DirectIRNet(Stage1Net):
                  decoder_channels:int|None=None,  # FPN width; None: 64 (tiny: 32)
                  head_channels:int=32,            # width of the full-resolution features the head reads
                  resnet_config:dict|None=None,    # explicit ResNetConfig fields (used by `load`; overrides `backbone`)
+                 position:bool=False,             # read each pixel's row/column in the frame (`trunk`)
+                 ir_styles:list|None=None,        # names of the training datasets: one output gain/offset each (`IRStyleAffine`)
                 ):
         super().__init__()
-        self.config = dict(method=self.method, **self._build_trunk(backbone, pretrained, decoder_channels, head_channels, resnet_config))
+        self.config = dict(method=self.method, **self._build_trunk(backbone, pretrained, decoder_channels, head_channels, resnet_config, position),
+                           **({'ir_styles': list(ir_styles)} if ir_styles else {}))
         self.ir_head = nn.Conv2d(head_channels, 1, 1)
         self.scene_level = _scene_level_branch(self.backbone.channels[-1])   # the scene's IR level, as in DecompositionNet
+        self.ir_style = IRStyleAffine(ir_styles) if ir_styles else None
 
-    def forward(self, rgb:torch.Tensor # [B,3,H,W] in [0,1]
+    def forward(self, rgb:torch.Tensor, # [B,3,H,W] in [0,1]
+                position:torch.Tensor|None=None, # as `DecompositionNet.forward`
+                style=None, # as `DecompositionNet.forward`
                )->DirectOutput:
-        h, deepest = self.trunk(rgb)
-        return DirectOutput(torch.sigmoid(self.ir_head(h) + self.scene_level(deepest)[:, :, None, None]))
+        h, deepest = self.trunk(rgb, position)
+        logit = self.ir_head(h) + self.scene_level(deepest)[:, :, None, None]
+        if self.ir_style is not None: logit = self.ir_style(logit, style)   # this dataset's IR level
+        return DirectOutput(torch.sigmoid(logit))
 
 # %% ../nbs/04_decomposition.ipynb #00f2f53c
 STAGE1_NETS = {'fusion': DecompositionNet, 'direct': DirectIRNet}

@@ -5,17 +5,18 @@
 # %% auto #0
 __all__ = ['GENERATION_METHODS', 'exif_orientation', 'load_input_image', 'list_inputs', 'resolve_checkpoint', 'record_for_method',
            'checkpoint_for_method', 'FusionBackend', 'DirectBackend', 'LGTBackend', 'FluxBackend', 'GenerationReport',
-           'ir_preview', 'IRGenerator', 'physir_generate', 'physir_lgt_infer']
+           'ir_preview', 'reference_level', 'match_level', 'IRGenerator', 'training_geometry', 'physir_generate',
+           'physir_lgt_infer']
 
 # %% ../nbs/16_generate.ipynb #39c7aaed
-import dataclasses, json, time, sys
+import dataclasses, json, time, sys, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param, store_true
-from .core import IMAGE_EXTS, load_image, save_image, save_infrared, get_device, autocast_dtype, user_error_line, resize_image, cli_errors
+from .core import IMAGE_EXTS, load_image, save_image, save_infrared, get_device, autocast_dtype, user_error_line, resize_image, cli_errors, load_infrared
 from .pseudo_labels import luminance
 from .core import working_size   # one rounding for every method
 from .checkpoints import (CheckpointKindError, CheckpointRecord, KIND_EXPECTED, resolve, as_record, load_stage1_net,
@@ -105,18 +106,21 @@ def _to_gray(img:torch.Tensor)->torch.Tensor:
 
 class FusionBackend:
     "Stage 1: the fusion map `ε·intensity + (1−ε)·X` of a `DecompositionNet` (normalised IR units)."
-    method, default_max_side = 'fusion', 1024
-    def __init__(self, net:DecompositionNet): self.net = net.eval()
+    method = 'fusion'
+    def __init__(self, net:DecompositionNet,
+                 short_side:int|None=None, # working short side (px) that reproduces the training scale; None: the input's size (long side ≤ 1024)
+                 style=None):              # nets trained on several datasets: the IR style (name or index; None: the first)
+        self.net, self.short_side, self.style = net.eval(), short_side, style
+        self.default_max_side = 4 * short_side if short_side else 1024
     def to(self, device): self.net.to(device); return self
-    def size_for(self, H, W, max_side): return working_size(H, W, max_side)
-    def __call__(self, rgb, seed:int=0, progress:bool=False): return self.net(rgb).fusion
+    def size_for(self, H, W, max_side): return working_size(H, W, max_side, short_side=self.short_side)
+    def __call__(self, rgb, seed:int=0, progress:bool=False): return self.net(rgb, style=self.style).fusion
 
 # %% ../nbs/16_generate.ipynb #953e1b1a
 class DirectBackend(FusionBackend):
     "The Stage-1 direct baseline: the IR estimate of a `DirectIRNet` (normalised IR units), at the fusion's working sizes."
     method = 'direct'
-    def __init__(self, net:DirectIRNet): self.net = net.eval()
-    def __call__(self, rgb, seed:int=0, progress:bool=False): return self.net(rgb).ir
+    def __call__(self, rgb, seed:int=0, progress:bool=False): return self.net(rgb, style=self.style).ir
 
 # %% ../nbs/16_generate.ipynb #4b920630
 class LGTBackend:
@@ -128,7 +132,7 @@ class LGTBackend:
                  source_style:int=0, target_style:int=1, num_steps:int|None=None):
         self.inference, self.codec, self.image_size = inference, codec, int(image_size)
         self.source_style, self.target_style, self.num_steps = source_style, target_style, num_steps
-        self.default_max_side = 4 * self.image_size
+        self.default_max_side, self.short_side = 4 * self.image_size, self.image_size
     def to(self, device):
         self.codec.to(device)
         return self
@@ -149,7 +153,7 @@ class FluxBackend:
     def __init__(self, model, num_inference_steps:int|None=None, guidance_scale:float|None=None,
                  image_size:int|None=None):  # the training image side: the working short side (None: the input's, long side ≤ 512)
         self.model, self.num_inference_steps, self.guidance_scale, self.image_size = model, num_inference_steps, guidance_scale, image_size
-        self.default_max_side = 2 * image_size if image_size else 512
+        self.default_max_side, self.short_side = (2 * image_size if image_size else 512), image_size
     def to(self, device): self.model.to(device); return self
     def size_for(self, H, W, max_side): return working_size(H, W, max_side, short_side=self.image_size)
     def __call__(self, rgb, seed:int=0, progress:bool=False):
@@ -215,6 +219,21 @@ def _output_names(paths:list, preview:bool=False)->list:
         if preview: used.add(f"{name}_preview")
     return names
 
+# %% ../nbs/16_generate.ipynb #5abc0b55
+def reference_level(folder)->dict:
+    "The IR level of a folder of IR images: the mean of their per-image means and of their per-image standard deviations (in [0,1], by bit depth)."
+    paths, problems = list_inputs(folder)
+    if problems or not paths:
+        raise FileNotFoundError(f"match_reference {folder}: {problems[0][1] if problems else 'no IR images'}; expected a folder of IR images")
+    images = [load_infrared(p) for p in paths]
+    return dict(folder=str(folder), n=len(images), mean=float(np.mean([im.mean().item() for im in images])),
+                std=float(np.mean([im.std().item() for im in images])))
+
+def match_level(ir:torch.Tensor, mean:float, std:float)->torch.Tensor:
+    "`ir` `[...,1,H,W]` with each image's mean and standard deviation mapped to `mean` and `std`, clipped to [0,1]."
+    m = ir.mean(dim=(-2, -1), keepdim=True); s = ir.std(dim=(-2, -1), keepdim=True).clamp_min(1e-6)
+    return ((ir - m) / s * std + mean).clamp(0, 1)
+
 # %% ../nbs/16_generate.ipynb #d1c9154e
 class IRGenerator:
     "RGB → infrared with a fusion, FLUX or LGT backend; any input size, output the input's size."
@@ -223,11 +242,30 @@ class IRGenerator:
                  max_side:int|None=None,        # cap on the working long side (None: the method's default; 0: no cap)
                  seed:int=0,                    # seed for the sampling methods (same seed → same output)
                  checkpoint:Path|None=None,
-                 progress:bool=False):          # a bar over the sampling steps of every image (flux, lgt)
+                 progress:bool=False,           # a bar over the sampling steps of every image (flux, lgt)
+                 size_reason:str|None=None,     # why the working size is what it is (the log says it)
+                 reference:dict|None=None):     # `reference_level` of an IR folder: each output's mean/std mapped to it
         self.backend, self.device, self.seed, self.checkpoint = backend, get_device(device), seed, checkpoint
-        self.progress = progress
+        self.progress, self.reference = progress, reference
         self.max_side = backend.default_max_side if max_side is None else (max_side or None)
+        self.size_reason = size_reason or ('given max_side' if max_side is not None else "the method's default")
         self.backend.to(self.device)
+
+    @property
+    def size_note(self)->str:
+        "One line for the log: the working size rule in use and why."
+        short = getattr(self.backend, 'short_side', None)
+        rule = (f"short side {short} px" + (f", long side ≤ {self.max_side} px" if self.max_side else '') if short else
+                f"the input's size, long side ≤ {self.max_side} px" if self.max_side else "the input's size")
+        return f"working size: {rule} ({self.size_reason})"
+
+    @property
+    def level_note(self)->str|None:
+        "One line for the log when the output's level is mapped to a reference IR folder, else None."
+        r = self.reference
+        if r is None: return None
+        return (f"output level matched to {r['folder']} ({r['n']} IR images): each image's mean/std mapped to "
+                f"{r['mean']:.4f}/{r['std']:.4f} (the folder's mean per-image mean and std), clipped to [0,1]")
 
     @property
     def method(self)->str: return self.backend.method
@@ -249,6 +287,7 @@ class IRGenerator:
         if ir.ndim != 4 or ir.shape[1] != 1:
             raise RuntimeError(f"{self.method} backend returned shape {tuple(ir.shape)}, expected [B,1,h,w]")
         ir = resize_image(ir.float().cpu(), (H, W)).clamp(0, 1)
+        if self.reference is not None: ir = match_level(ir, self.reference['mean'], self.reference['std'])
         return ir[0] if single else ir
 
 # %% ../nbs/16_generate.ipynb #2d304f34
@@ -332,6 +371,23 @@ def from_checkpoint(cls:LGTBackend,
         image_size = (info or {}).get('target_size') or (shape[-1] * cdc.downsample if shape else 256)
     return cls(lgt, cdc, image_size, source_style, target_style, num_steps)
 
+def training_geometry(record:CheckpointRecord, method:str)->dict|None:
+    """The scale a checkpoint was trained at, one notion for every method: `working_short_side` (px: the short side a whole frame
+    needs at inference) and `source` (what the checkpoint recorded); None when it records none (Stage-1 checkpoints from before the record)."""
+    state = record.state or {}
+    if method in ('fusion', 'direct'):
+        g = state.get('training_geometry')
+        if not g or record.kind == 'flux_adapter': return None
+        crops = (f"{g['image_size']} px samples: crops of {g['crop_fraction'][0]:.0%}–{g['crop_fraction'][1]:.0%} of the short side"
+                 + (f", {g['whole_frame']:.0%} whole frames" if g.get('whole_frame') else '') if 'crop_fraction' in g else
+                 f"whole frames at a {g['image_size']} px short side")
+        frames = f" of ~{g['frame_size'][1]}×{g['frame_size'][0]} px frames" if g.get('frame_size') else ''
+        return {**g, 'source': f"the checkpoint's training geometry: {crops}{frames}"}
+    if method == 'flux':
+        size = record.config.get('image_size')
+        return dict(working_short_side=size, source="the checkpoint's FLUX image_size") if size else None
+    return None   # LGT: the codec's target_size, read by LGTBackend.from_checkpoint
+
 def _flux_backend(record:CheckpointRecord, device, num_steps=None, guidance_scale=None)->FluxBackend:
     "The Stage-2 model of `record`, sampling with the checkpoint's `num_inference_steps` at its training `image_size` unless told otherwise."
     model = load_flux_checkpoint(record, device=device, dtype=autocast_dtype(device) or torch.float32)   # diffusers loads only here
@@ -346,17 +402,40 @@ def from_checkpoint(cls:IRGenerator,
                     num_steps:int|None=None,       # sampling steps (flux, lgt); None: the checkpoint's
                     guidance_scale:float|None=None,# FLUX guidance (flux); None: the model's
                     progress:bool=False,           # a bar over the sampling steps of every image (flux, lgt)
+                    ir_style:str|None=None,        # fusion/direct trained on several datasets: whose IR level (default: the first)
+                    match_reference=None,          # a folder of IR images: each output's mean/std mapped to theirs (stated in the log)
                     **lgt_options):                # LGT: temperature_lambda, cfg_scale, use_cfg, source_style, target_style, codec, image_size
-    "An `IRGenerator` for `method` from a checkpoint; a checkpoint of the wrong kind raises `CheckpointKindError`."
+    "An `IRGenerator` for `method` from a checkpoint, at the working size that reproduces its training scale; a checkpoint of the wrong kind raises `CheckpointKindError`."
     record = record_for_method(path, method)       # the checkpoint's record, read once; the loaders below reuse it
-    verify_checkpoint_files(record.folder)         # a truncated weights file is named
+    folder = verify_checkpoint_files(record.folder)  # a truncated weights file is named
     device = get_device(device)
     if lgt_options and method != 'lgt': raise TypeError(f"options {sorted(lgt_options)} only apply to method 'lgt'")
-    if method == 'fusion': backend = FusionBackend(load_stage1_net(record))
-    elif method == 'direct': backend = DirectBackend(load_stage1_net(record))
-    elif method == 'lgt': backend = LGTBackend.from_checkpoint(record, device, num_steps, **lgt_options)
-    else: backend = _flux_backend(record, device, num_steps, guidance_scale)
-    return cls(backend, device, max_side, seed, checkpoint=record.folder, progress=progress)
+    reason = None
+    if method in ('fusion', 'direct'):
+        net = load_stage1_net(record)
+        styles = net.config.get('ir_styles')
+        if ir_style is not None:
+            if not styles: raise ValueError(f"ir_style {ir_style!r}: {folder} was trained on one dataset and has no IR styles")
+            net.ir_style.index(ir_style, 1, 'cpu')   # an unknown name: one line naming the valid ones
+        geometry = training_geometry(record, method)
+        short = geometry['working_short_side'] if geometry and max_side is None else None
+        backend = (FusionBackend if method == 'fusion' else DirectBackend)(net, short_side=short, style=ir_style)
+        if max_side is not None: reason = 'given max_side' + (f"; the training geometry would give a short side of {geometry['working_short_side']} px" if geometry else '')
+        elif geometry: reason = geometry['source']
+        else:
+            reason = f"{method}'s default: {folder} records no training geometry"
+            warnings.warn(f"{folder} records no training geometry (trained before physir recorded it): generating at the input's size, "
+                          f"long side ≤ 1024 px, as before; pass max_side (--max_side) near the scale it was trained at", UserWarning, stacklevel=2)
+        if styles: reason += f"; IR style {ir_style if ir_style is not None else styles[0]!r} of {', '.join(styles)}"
+    elif ir_style is not None: raise ValueError(f"ir_style applies to fusion/direct checkpoints trained on several datasets, not to method {method!r}")
+    elif method == 'lgt':
+        backend = LGTBackend.from_checkpoint(record, device, num_steps, **lgt_options)
+        reason = f"the checkpoint's LGT training size {backend.image_size} px (codec target_size)" if max_side is None else 'given max_side'
+    else:
+        backend = _flux_backend(record, device, num_steps, guidance_scale)
+        reason = (training_geometry(record, 'flux') or {}).get('source') if max_side is None else 'given max_side'
+    reference = reference_level(match_reference) if match_reference is not None else None
+    return cls(backend, device, max_side, seed, checkpoint=folder, progress=progress, size_reason=reason, reference=reference)
 
 # %% ../nbs/16_generate.ipynb #7d844b24
 @call_parse
@@ -370,18 +449,27 @@ def physir_generate(
     steps:Param("sampling steps (flux, lgt); default: the checkpoint's (FLUX num_inference_steps, LGT inference.num_steps)", int)=None,
     guidance_scale:Param("FLUX guidance scale (flux); default: the model's", float)=None,
     seed:Param("random seed of the sampling methods", int)=0,
-    max_side:Param("cap on the long side of the working resolution; 0 = none; default: from the checkpoint (FLUX 2×, LGT 4× its training size; fusion 1024)", int)=None,
+    max_side:Param("cap on the long side of the working resolution; 0 = none; default: the scale the checkpoint was trained at (its training geometry; older fusion/direct checkpoints: 1024)", int)=None,
+    ir_style:Param("fusion/direct trained on several datasets: whose IR level (a dataset name; default: the first)", str)=None,
+    match_reference:Param("a folder of IR images: map each output's mean/std to theirs (stated in the log)", str)=None,
     recursive:Param("walk sub-folders of folder inputs", store_true)=False,
     device:Param("cuda, cuda:1, mps or cpu; default: the best available", str)=None,
     quiet:Param("no progress bars (images, sampling steps), only the summary", store_true)=False,
     overwrite:Param("replace outputs that exist already (default: skip and name them)", store_true)=False,
 )->int:
     "Generate infrared images from your own RGB images with a physir checkpoint; returns the exit status."
-    try: gen = IRGenerator.from_checkpoint(checkpoint, method, device=device, max_side=max_side, seed=seed,
-                                           num_steps=steps, guidance_scale=guidance_scale, progress=not quiet)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always', UserWarning)
+            gen = IRGenerator.from_checkpoint(checkpoint, method, device=device, max_side=max_side, seed=seed, num_steps=steps,
+                                              guidance_scale=guidance_scale, progress=not quiet, ir_style=ir_style,
+                                              match_reference=match_reference)
     except (CheckpointKindError, FileNotFoundError, ValueError, ImportError) as e:
         print(user_error_line('physir_generate', e), file=sys.stderr)   # one line, as every physir CLI (physir.core.cli_errors)
         return 2
+    for w in caught: print(f"physir_generate: warning: {w.message}", file=sys.stderr)
+    print(gen.size_note)
+    if gen.level_note: print(gen.level_note)
     report = gen.generate_files(inputs, out, preview=preview, bits=bits, recursive=recursive, progress=not quiet,
                                 overwrite=overwrite)
     print(report.summary())

@@ -8,6 +8,7 @@ __all__ = ['DecompTrainConfig', 'DirectLoss', 'DecompositionTrainer', 'train_dec
 
 # %% ../nbs/06_train_decomposition.ipynb #3463cb7b
 import dataclasses, json, math, os, time
+import numpy as np
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -29,15 +30,18 @@ from .losses import DecompositionLoss, ssim
 class DecompTrainConfig:
     "Stage 1 (decomposition pretraining) settings; YAML files and CLI flags override these defaults."
     RENAMED = {'log_interval': 'log_every', 'val_interval': 'val_every_epochs'}   # older names of fields (a class attribute, not a field)
-    # data: folders holding rgb/ and infrared/ (ROOT/train, ROOT/val as `physir.data` lays them out)
-    train_data: str = './data/train'
+    # data: folders holding rgb/ and infrared/ (ROOT/train, ROOT/val as `physir.data` lays them out); several: a list or 'A,B'
+    train_data: str|list = './data/train'
     val_data: str|None = './data/val'   # None: no validation (best/ then tracks the training fusion loss)
     image_size: int = 512               # square side the pairs are resized/cropped to
     augment: bool = True                # random flips/crops on the training split
-    format: str = 'kit'                 # dataset layout (physir.datasets.DATASET_FORMATS); not 'kit': train_data/val_data are the dataset ROOT
-    ir_mapping: str|None = None         # IR -> [0,1]: bits | bits:N | percentile:LO,HI | dataset:LO,HI | range:LO,HI | kelvin:LO,HI (None: the format's default)
+    format: str|list = 'kit'            # dataset layout (physir.datasets.DATASET_FORMATS); not 'kit': train_data/val_data are the dataset ROOT
+    ir_mapping: str|list|None = None    # IR -> [0,1]: bits | bits:N | percentile:LO,HI | dataset:LO,HI | range:LO,HI | kelvin:LO,HI (None: the format's default)
     fit: str = 'resize'                 # frames without augmentation: 'resize' (short side, aspect kept) | 'stretch' | 'crop' (centre square)
-    data_options: dict|None = None      # format options, e.g. {holdout: 41} (see physir.datasets)
+    data_options: dict|list|None = None # format options, e.g. {holdout: 41} (see physir.datasets); several datasets: one dict each
+    dataset_names: str|list|None = None # several datasets: one name each, the IR styles (default: the format, or the folder's name)
+    whole_frame: float = 0.0            # share of the augmented samples that are the whole frame resized to the square (scene layout)
+    position: bool = False              # the network also reads each pixel's row/column in the frame (physir.decomposition)
     num_workers: int = 4
     # model
     method: str = 'fusion'              # 'fusion': decomposition + physics fusion on pseudo-labels | 'direct': baseline RGB → IR (same backbone)
@@ -101,6 +105,7 @@ class DecompTrainConfig:
         if self.learning_rate <= 0: raise ConfigError(f"config key 'learning_rate': must be > 0, got {self.learning_rate}")
         if not 0 <= self.lr_warmup < 1: raise ConfigError(f"config key 'lr_warmup': must be in [0, 1), got {self.lr_warmup}")
         if not 0 <= self.lr_final <= 1: raise ConfigError(f"config key 'lr_final': must be in [0, 1], got {self.lr_final}")
+        if not 0 <= self.whole_frame <= 1: raise ConfigError(f"config key 'whole_frame': must be a share in [0, 1], got {self.whole_frame}")
 
 # %% ../nbs/06_train_decomposition.ipynb #107c8242
 def _fp32(out):
@@ -127,7 +132,7 @@ class DirectLoss(nn.Module):
 class DecompositionTrainer(Trainer):
     "Stage 1 on the shared loop: the data, pseudo-labels, network and loss of `method` ('fusion', or the 'direct' baseline)."
     best_metric, name = 'fusion', 'stage 1'   # best/: lowest validation fusion loss (the training one without a validation split)
-    resume_must_match = ('method', 'backbone', 'num_material_classes', 'context_channels')   # the network's shape
+    resume_must_match = ('method', 'backbone', 'num_material_classes', 'context_channels', 'position', 'dataset_names')   # the network's shape
 
     @property
     def kind(self)->str:
@@ -138,7 +143,8 @@ class DecompositionTrainer(Trainer):
         "Datasets, pseudo-labels (fitted by the main process first, cached), the method's network and loss, AdamW, the validation loader."
         cfg, acc = self.cfg, self.accelerator
         self.train_ds, self.val_ds = train_val_datasets(cfg.train_data, cfg.val_data, cfg.image_size, cfg.augment, cfg.format,
-                                                        cfg.ir_mapping, cfg.fit, cfg.data_options)   # val: the train split's IR mapping
+                                                        cfg.ir_mapping, cfg.fit, cfg.data_options,   # val: the train split's IR mapping
+                                                        transform_options=self.transform_options, names=cfg.dataset_names)
         acc.print('\n'.join(f"data: {ds.describe()}" for ds in (self.train_ds, self.val_ds) if ds is not None))
         with acc.main_process_first():   # the main process fits/caches the labels first, the others read the cache
             self.labeler = self._make_labeler()
@@ -151,14 +157,25 @@ class DecompositionTrainer(Trainer):
         self.val_dl = self._make_val_loader()
         self.times['labels'] = 0.        # pseudo-label time, measured inside loss_on_batch
 
+    @property
+    def transform_options(self)->dict:
+        "The training split's `JointTransform` options beyond the defaults: whole frames, the position map."
+        return dict(whole_frame=self.cfg.whole_frame, position=self.cfg.position)
+
+    @property
+    def ir_styles(self)->list|None:
+        "The training datasets' names when there are several (one IR style each), else None."
+        return getattr(self.train_ds, 'names', None)
+
 # %% ../nbs/06_train_decomposition.ipynb #88409914
 @patch
 def _make_net(self:DecompositionTrainer)->nn.Module:
     "The `method`'s network: `DecompositionNet` ('fusion') or the `DirectIRNet` baseline ('direct'), same backbone."
     cfg = self.cfg
-    if cfg.method == 'direct': return DirectIRNet(backbone=cfg.backbone, pretrained=cfg.pretrained)
+    inputs = dict(position=cfg.position, ir_styles=self.ir_styles)
+    if cfg.method == 'direct': return DirectIRNet(backbone=cfg.backbone, pretrained=cfg.pretrained, **inputs)
     return DecompositionNet(backbone=cfg.backbone, pretrained=cfg.pretrained,
-                            num_material_classes=cfg.num_material_classes, context_channels=cfg.context_channels)
+                            num_material_classes=cfg.num_material_classes, context_channels=cfg.context_channels, **inputs)
 
 @patch
 def _make_loss(self:DecompositionTrainer)->nn.Module:
@@ -187,8 +204,9 @@ def _make_labeler(self:DecompositionTrainer)->PseudoLabeler|None:
     if cfg.context_channels != len(labeler.context_channels):
         raise ConfigError(f"config key 'context_channels': the pseudo-labels have {len(labeler.context_channels)} context "
                           f"channels ({', '.join(labeler.context_channels)}), got {cfg.context_channels}")
-    plain = self.train_ds if not cfg.augment else split_dataset(cfg.train_data, cfg.image_size, False, 'train', cfg.format,
-                                                                  self.train_ds.ir_mapping, cfg.fit, cfg.data_options)
+    plain = self.train_ds if not cfg.augment else train_val_datasets(cfg.train_data, None, cfg.image_size, False, cfg.format,
+                                                                       self.train_ds.ir_mapping, cfg.fit, cfg.data_options,
+                                                                       names=cfg.dataset_names)[0]
     return labeler.fit(plain)
 
 @patch
@@ -211,7 +229,7 @@ def loss_on_batch(self:DecompositionTrainer, batch:dict)->tuple:
     t0 = time.perf_counter()
     with full_precision(): targets = self.targets(batch)
     self.times['labels'] += time.perf_counter() - t0
-    out = _fp32(self.model(batch['rgb']))
+    out = _fp32(self.model(batch['rgb'], batch.get('position'), batch.get('style')))
     with full_precision(): losses = self.loss_fn(out, targets, batch['infrared'])
     return losses['total'], losses
 
@@ -234,7 +252,7 @@ def validate(self:DecompositionTrainer)->dict:
     self.model.eval()
     sums, count, first = None, 0, None
     for batch in self.val_dl:
-        out = _fp32(self.model(batch['rgb']))
+        out = _fp32(self.model(batch['rgb'], batch.get('position'), batch.get('style')))
         losses = self.loss_fn(out, self.targets(batch), batch['infrared'])
         n = batch['rgb'].shape[0]
         vals = torch.stack([losses[k].detach().float() for k in sorted(losses)]) * n
@@ -271,8 +289,28 @@ def checkpoint_files(self:DecompositionTrainer)->dict:
 
 @patch
 def extra_state(self:DecompositionTrainer)->dict:
-    "The network's config and what the pseudo-labels were fitted with, for `state.json`."
-    return dict(model_config=self.unwrapped.config, labels=self.labels_state())
+    "The network's config, what the pseudo-labels were fitted with, and the training geometry, for `state.json`."
+    return dict(model_config=self.unwrapped.config, labels=self.labels_state(), training_geometry=self.training_geometry())
+
+@patch
+def training_geometry(self:DecompositionTrainer)->dict:
+    "How the training frames reached the network (`JointTransform.geometry`) and their median size before cropping (px): what inference needs to work at the same scale."
+    datasets = getattr(self.train_ds, 'datasets', [self.train_ds])
+    sizes = [s for d in datasets for s in _frame_sizes_before_cropping(d)]
+    geometry = dict(self.train_ds.transform.geometry())
+    if sizes: geometry['frame_size'] = [int(np.median([h for h, _ in sizes])), int(np.median([w for _, w in sizes]))]
+    return geometry
+
+def _frame_sizes_before_cropping(ds)->list:
+    "(H, W) of each training frame as stored, from the IR files' headers (frames read another way are left out)."
+    from PIL import Image
+    sizes = []
+    for r in getattr(ds, 'records', []):
+        try:
+            with Image.open(r.infrared) as img: w, h = img.size
+        except Exception: continue
+        sizes.append((h, w))
+    return sizes
 
 # %% ../nbs/06_train_decomposition.ipynb #c252997e
 @patch
@@ -294,10 +332,13 @@ def decomp_config(config:str|None=None, set:list|None=None, **flags)->DecompTrai
 @cli_errors
 def physir_pretrain_decomposition(
     config:str=None,           # YAML/JSON file with DecompTrainConfig fields (e.g. configs/pretrain_decomposition.yaml)
-    train_data:str=None,       # training split folder (rgb/ + infrared/)
+    train_data:str=None,       # training split folder (rgb/ + infrared/); several datasets: 'A,B' (--format, --ir_mapping: one each or one for all)
     val_data:str=None,         # validation split folder
     format:str=None,           # dataset layout: kit | llvip | kaist | m3fd | msrs | roadscene | vedai | flir_aligned | flir_adas_v2 | generic | flir_rjpeg
-    ir_mapping:str=None,       # IR -> [0,1]: bits | percentile:1,99 | dataset:1,99 | range:LO,HI | kelvin:LO,HI (stated in the log)
+    ir_mapping:str=None,       # IR -> [0,1]: bits | percentile:1,99 | dataset:1,99 | range:LO,HI | kelvin:LO,HI (stated in the log); several datasets: a YAML list '[bits, dataset:1,99]'
+    dataset_names:str=None,    # several datasets: their names 'A,B' (the IR styles physir_generate --ir_style picks)
+    whole_frame:float=None,    # share of training samples that are the whole frame resized (scene layout)
+    position:bool=False,       # the network also reads each pixel's row/column in the frame
     batch_size:int=None,       # per process
     num_epochs:int=None,
     learning_rate:float=None,
@@ -321,7 +362,10 @@ def physir_pretrain_decomposition(
     dry_run:bool=False,        # print the resolved config and exit
 ):
     "Stage 1: train the decomposition network on RGB/IR pairs with pseudo-labels (accelerate, TensorBoard, checkpoints)."
+    if ir_mapping and ir_mapping.startswith('['):
+        import yaml; ir_mapping = yaml.safe_load(ir_mapping)
     flags = dict(train_data=train_data, val_data=val_data, format=format, ir_mapping=ir_mapping, batch_size=batch_size, num_epochs=num_epochs,
+                 dataset_names=dataset_names, whole_frame=whole_frame, position=True if position else None,
                  learning_rate=learning_rate, backbone=backbone, material_method=material_method, image_size=image_size,
                  max_steps=max_steps, max_time_s=max_time_s, time_clock=time_clock, cpu=True if cpu else None,
                  num_workers=num_workers, log_every=log_every, resume=resume, overwrite=True if overwrite else None,
