@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'TINY_FLUX', 'FluxTrainConfig', 'flux_config', 'check_flux_config', 'check_flux_combination',
            'load_decomposition', 'weight_dtype', 'encode_prompt_once', 'build_flux_model', 'make_optimizer',
-           'latent_cache_key', 'build_latent_cache', 'CachedItems', 'TrainableWeights', 'FluxTrainer', 'train_flux',
-           'load_flux_checkpoint', 'physir_train_flux']
+           'latent_cache_key', 'build_latent_cache', 'CachedItems', 'TrainableWeights', 'FluxTrainer', 'SampleStrip',
+           'train_flux', 'load_flux_checkpoint', 'physir_train_flux']
 
 # %% ../nbs/08_train_flux.ipynb #49f45f28
 import contextlib, dataclasses, hashlib, json, os, shutil, tempfile
@@ -48,6 +48,8 @@ class FluxTrainConfig:
     pretrained_model: str = 'black-forest-labs/FLUX.1-Fill-dev'   # Hub id or local folder (ignored when tiny)
     tiny: bool = False                     # a tiny FLUX-Fill of the same classes, random weights (CPU, tests, demo)
     tiny_vae_steps: int = 200              # tiny only: fit the tiny VAE on the training images for this many steps
+    tiny_vae_cpu_s: float|None = None      # tiny only: stop fitting the VAE after this much CPU time (seconds), if before tiny_vae_steps
+    train_transformer: bool = False        # tiny only: train every transformer weight (a random tiny base cannot be adapted by LoRA alone)
     quantization: str|None = None          # the transformer's base weights: None (bf16/fp16/fp32 as mixed_precision) | 'nf4' | 'int8'
     decomposition_checkpoint: str|None = None   # Stage-1 folder (DecompositionNet.load), e.g. ./checkpoints/decomposition
     prompt: str = IR_PROMPT                # the fixed instruction prompt
@@ -155,7 +157,8 @@ def weight_dtype(mixed_precision:str)->torch.dtype:
 def _model_from_parts(cfg:FluxTrainConfig, transformer, vae, scheduler, net, pe, pooled)->DecompositionGuidedFlux:
     return DecompositionGuidedFlux(transformer, vae, net, pe, pooled, guidance=cfg.guidance,
                                    freeze_decomposition=cfg.freeze_decomposition, scheduler=scheduler,
-                                   lora_rank=cfg.lora_rank, lora_alpha=cfg.lora_alpha, guidance_every=cfg.guidance_every,
+                                   lora_rank=0 if cfg.train_transformer else cfg.lora_rank, lora_alpha=cfg.lora_alpha,
+                                   train_transformer=cfg.train_transformer, guidance_every=cfg.guidance_every,
                                    encoder_width=cfg.encoder_width, guidance_scale=cfg.guidance_scale,
                                    masked_loss_only=cfg.masked_loss_only, guidance_token_dim=cfg.guidance_token_dim,
                                    guidance_rank=cfg.guidance_rank)
@@ -185,7 +188,7 @@ def build_flux_model(cfg:FluxTrainConfig, dtype=torch.float32, train_images:torc
                                                "quantises on a GPU); the tiny model trains unquantised (quantization: null)")
         pipe = tiny_flux_fill(**TINY_FLUX, seed=cfg.seed)
         if cfg.tiny_vae_steps and train_images is not None:
-            fit_tiny_vae(pipe.vae, train_images, steps=cfg.tiny_vae_steps, seed=cfg.seed)
+            fit_tiny_vae(pipe.vae, train_images, steps=cfg.tiny_vae_steps, seed=cfg.seed, max_cpu_s=cfg.tiny_vae_cpu_s)
         pe, pooled = load_prompt_embeds(cache) if cache.exists() else tiny_prompt_embeds(pipe.transformer)
         if base_dir is not None:
             pipe.transformer.save_pretrained(Path(base_dir)/'transformer'); pipe.vae.save_pretrained(Path(base_dir)/'vae')
@@ -372,6 +375,42 @@ def validate(self:FluxTrainer, save_png:bool=True)->dict:
         save_figure(fig, Path(cfg.vis_dir)/f'step_{self.step:07d}.png', dpi=72)
     return out
 
+# %% ../nbs/08_train_flux.ipynb #5a3e1f20
+class SampleStrip:
+    "Trainer callback: sample the first `n` validation scenes before training and at `fractions` of the run (of `max_time_s`, else of its steps); `figure()` draws the strip."
+    def __init__(self, n:int=2, fractions=(0.1, 0.3, 1.0), num_inference_steps:int=20, seed:int=0):
+        if not fractions or any(not 0 < f <= 1 for f in fractions):
+            raise ValueError(f"fractions={fractions!r}: expected values in (0, 1], e.g. (0.1, 0.3, 1.0)")
+        self.n, self.fractions, self.num_inference_steps, self.seed = n, sorted(fractions), num_inference_steps, seed
+        self.samples, self.rgb, self.ir = [], None, None   # samples: (step, IR [n,1,H,W]) in the order taken
+    def _progress(self, t)->float:
+        budget = t.setting('max_time_s')
+        return t.budget_used_s / budget if budget else t.step / max(t.total_steps, 1)
+    def _take(self, t):
+        model = t.unwrapped
+        batch = t.sample_batch(); rgb = batch['rgb'][:self.n]
+        parked = 'vae' not in model._modules                  # cached inputs: the VAE and Stage-1 net wait elsewhere
+        with model.frozen_parts_on(t.accelerator.device) if parked else contextlib.nullcontext():
+            ir = model.generate(rgb, num_inference_steps=self.num_inference_steps, seed=self.seed).float().cpu()
+        self.rgb, self.ir = rgb.cpu(), batch['infrared'][:self.n].cpu()
+        self.samples.append((t.step, ir))
+    def before_fit(self, t): self.samples = []; self._take(t)
+    def after_step(self, t):
+        taken = len(self.samples) - 1                         # fractions already sampled (the first sample is step 0)
+        if taken < len(self.fractions) and self._progress(t) >= self.fractions[taken]: self._take(t)
+    def after_fit(self, t):
+        if not self.samples or self.samples[-1][0] != t.step: self._take(t)
+    def figure(self, size:float=1.4):
+        "Rows = scenes; columns = RGB | the sample at each step taken | true IR."
+        if not self.samples: raise ValueError("SampleStrip: no samples yet (pass it to FluxTrainer(callbacks=[...]) and fit)")
+        images, titles, cmaps = [], [], []
+        for i in range(self.rgb.shape[0]):
+            row = [self.rgb[i]] + [ir[i, 0] for _, ir in self.samples] + [self.ir[i, 0]]
+            images += row; cmaps += [None] + ['inferno'] * (len(row) - 1)
+            titles += ['RGB'] + [f'step {s}' for s, _ in self.samples] + ['true IR']
+        return show_grid(images, titles=titles, ncols=len(self.samples) + 2, cmaps=cmaps, size=size)
+
+
 # %% ../nbs/08_train_flux.ipynb #65f40410
 @patch
 def checkpoint_models(self:FluxTrainer)->dict:
@@ -399,9 +438,9 @@ def load_extra_state(self:FluxTrainer, state:dict):
         self.noise_generator.set_state(torch.tensor(state['noise_generator'], dtype=torch.uint8))
 
 # %% ../nbs/08_train_flux.ipynb #b1815c44
-def train_flux(cfg:FluxTrainConfig)->dict:
-    "Stage 2/3 in one call: build a `FluxTrainer` from `cfg` and `fit` it; returns the run summary."
-    return FluxTrainer(cfg).fit()
+def train_flux(cfg:FluxTrainConfig, callbacks=())->dict:
+    "Stage 2/3 in one call: build a `FluxTrainer` from `cfg` (and loop `callbacks`, e.g. a `SampleStrip`) and `fit` it; returns the run summary."
+    return FluxTrainer(cfg, callbacks=callbacks).fit()
 
 def _saved_config(config:dict)->FluxTrainConfig:
     "A run's `FluxTrainConfig` from its state.json: earlier key names read as today's, keys this version lacks dropped."
