@@ -49,6 +49,7 @@ class FluxTrainConfig:
     tiny: bool = False                     # a tiny FLUX-Fill of the same classes, random weights (CPU, tests, demo)
     tiny_vae_steps: int = 200              # tiny only: fit the tiny VAE on the training images for this many steps
     tiny_vae_cpu_s: float|None = None      # tiny only: stop fitting the VAE after this much CPU time (seconds), if before tiny_vae_steps
+    tiny_base: str|None = None             # tiny only: load the base transformer and VAE from this folder (a checkpoint's base/) instead of building and fitting them (Stage 3)
     train_transformer: bool = False        # tiny only: train every transformer weight (a random tiny base cannot be adapted by LoRA alone)
     quantization: str|None = None          # the transformer's base weights: None (bf16/fp16/fp32 as mixed_precision) | 'nf4' | 'int8'
     decomposition_checkpoint: str|None = None   # Stage-1 folder (DecompositionNet.load), e.g. ./checkpoints/decomposition
@@ -132,6 +133,9 @@ def check_flux_config(cfg:FluxTrainConfig):
 
 def check_flux_combination(cfg:FluxTrainConfig)->FluxTrainConfig:
     "Settings that only work together, checked on the final config (after YAML, flags and `--set`)."
+    for k in ('train_transformer', 'tiny_base', 'tiny_vae_cpu_s'):
+        if getattr(cfg, k) and not cfg.tiny:
+            raise ConfigError(f"config key '{k}': {getattr(cfg, k)!r} is for the tiny model (tiny: true); the real FLUX.1-Fill trains a LoRA")
     if cfg.cache_latents and not cfg.freeze_decomposition:
         raise ConfigError("config key 'cache_latents': true needs freeze_decomposition: true (in Stage 3 the maps change every step)")
     if cfg.cache_latents and cfg.augment:
@@ -140,7 +144,9 @@ def check_flux_combination(cfg:FluxTrainConfig)->FluxTrainConfig:
     return cfg
 
 # %% ../nbs/08_train_flux.ipynb #bdb28653
-TINY_FLUX = dict(latent_channels=4, vae_channels=(32, 32), num_layers=2, num_single_layers=2, num_attention_heads=4,
+# a VAE of scale 4 with 8 latent channels: a 64 px diptych is 16×32 latents, 128 transformer tokens, so a CPU step of batch 8
+# is ~0.2 s (scale 2: 512 tokens, 0.7 s) and a VAE step ~0.5 s (32-wide blocks at scale 2: 1.8 s) (measured in 17_demo's notes)
+TINY_FLUX = dict(latent_channels=8, vae_channels=(16, 16, 16), num_layers=2, num_single_layers=2, num_attention_heads=4,
                  attention_head_dim=16, axes_dims_rope=(4, 6, 6))
 
 def load_decomposition(path)->DecompositionNet:
@@ -187,7 +193,10 @@ def build_flux_model(cfg:FluxTrainConfig, dtype=torch.float32, train_images:torc
         if cfg.quantization: raise ConfigError(f"config key 'quantization': {cfg.quantization!r} is for the real FLUX.1-Fill (bitsandbytes "
                                                "quantises on a GPU); the tiny model trains unquantised (quantization: null)")
         pipe = tiny_flux_fill(**TINY_FLUX, seed=cfg.seed)
-        if cfg.tiny_vae_steps and train_images is not None:
+        if cfg.tiny_base:                  # Stage 3 after Stage 2: the same fitted VAE (its latents) and base weights
+            pipe.transformer = FluxTransformer2DModel.from_pretrained(Path(cfg.tiny_base)/'transformer')
+            pipe.vae = AutoencoderKL.from_pretrained(Path(cfg.tiny_base)/'vae')
+        elif cfg.tiny_vae_steps and train_images is not None:
             fit_tiny_vae(pipe.vae, train_images, steps=cfg.tiny_vae_steps, seed=cfg.seed, max_cpu_s=cfg.tiny_vae_cpu_s)
         pe, pooled = load_prompt_embeds(cache) if cache.exists() else tiny_prompt_embeds(pipe.transformer)
         if base_dir is not None:
@@ -263,7 +272,7 @@ class FluxTrainer(Trainer):
     "Stage 2/3 on the shared training loop: data, model (+ latent cache), trainable weights, optimizer, the loss and the validation."
     kind, best_metric = 'flux_adapter', 'loss'      # best/: the lowest validation loss (fixed noise)
     resume_must_match = ('guidance', 'lora_rank', 'lora_alpha', 'tiny', 'pretrained_model', 'freeze_decomposition', 'optimizer',
-                         'guidance_token_dim', 'guidance_rank')   # what the trainable weights and optimizer state are shaped by
+                         'guidance_token_dim', 'guidance_rank', 'train_transformer')   # what the trainable weights and optimizer state are shaped by
     def __init__(self, cfg:FluxTrainConfig, accelerator=None, callbacks=()):
         super().__init__(check_flux_combination(cfg), accelerator=accelerator, callbacks=callbacks)
 
