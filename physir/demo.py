@@ -38,15 +38,15 @@ class DemoPreset:
     n_val:int = 16              # held-out scenes (all metrics are on these)
     image_size:int = 128        # scene size in pixels
     n_preview:int = 4           # held-out scenes shown in the report
-    stage1_seconds:float = 150  # Stage 1 training budget (wall clock)
+    stage1_seconds:float = 135  # Stage 1 training budget (wall clock); the direct baseline gets the same
     stage1_lr:float = 1e-3
     flux_size:int = 64          # FLUX stage image size (each diptych half); predictions are resized to image_size
-    flux_seconds:float = 240    # Stage 2 training budget (wall clock), after the VAE fit and the latent cache
+    flux_seconds:float = 270    # Stage 2 training budget (wall clock), after the VAE fit and the latent cache
     flux_vae_seconds:float = 40 # CPU seconds fitting the tiny VAE to the training images (once; its latents are cached)
     flux_lr:float = 1e-3        # Stage 2 learning rate (the whole tiny transformer trains: random weights, no LoRA)
     flux_sampling_steps:int = 20 # FluxFillPipeline steps per generated image
     stage3_seconds:float = 0    # Stage 3 (joint fine-tune of Stage 1 and the adapter) budget; 0 = no Stage 3
-    lgt_seconds:float = 90      # LGT training budget (wall clock, checked after each epoch)
+    lgt_seconds:float = 75      # LGT training budget (wall clock, checked after each epoch)
     lgt_downsample:int = 4      # PixelCodec: image size / latent size (128 px -> 32x32 latents, the reference's size)
 
 DEMO_PRESETS = {
