@@ -170,7 +170,8 @@ def part_flux(real:Path, work:Path, budget_s:float, stage1_budget_s:float, n_hol
     preds = {name: [gen(rgb) for rgb in rgbs] for name, gen in gens.items()}
     scores = score_with_baselines(preds, refs, rgbs, train_mean_ir, verbose=False, realism=True, realism_size=image_size * 2)
     print(f"\n(d) tiny FLUX-Fill on RoadScene: {summary['step']} steps of batch {batch_size} at {image_size} px (centre squares, "
-          f"latents cached; VAE fitted for {vae_budget_s:.0f} s CPU) in {cpu:.0f} s CPU (budget {budget_s:.0f} s); sampled in "
+          f"latents cached; VAE fitted for {vae_budget_s:.0f} s CPU) in a {budget_s:.0f} s CPU budget ({cpu:.0f} s CPU with the VAE fit "
+          f"and the cache); sampled in "
           f"{sampling_steps} steps at a short side of {image_size} px. Fusion/direct: {stage1_budget_s:.0f} s CPU each. "
           f"{len(held_out)} held-out pairs, scored at the IR's own size; SWD/HF ratio against the real held-out IR at a short side of {image_size * 2} px")
     print(f"  {'':<26} {'psnr dB':>8} {'ssim':>7} {'ρ vs IR':>7} {'SWD':>8} {'HF ratio':>8}")
