@@ -220,6 +220,64 @@ def part_x(real:Path, runs:dict, train_mean_ir:float, eval_max_side:int, figures
 
 def _fmt_row(name, s): return f"  {name:<26} {s['psnr']:>8.2f} {s['ssim']:>7.3f} {s['rho_ir']:>7.3f}"
 
+# --- (d) the tiny FLUX-Fill on RoadScene (issue 21; self-contained: `--parts d --flux_budget_s S`) ---
+# It sits before `main` because fastcore's call_parse runs `main` where it is defined.
+def part_flux(real:Path, work:Path, budget_s:float, stage1_budget_s:float, n_holdout:int=41, image_size:int=64,
+              sampling_steps:int=20, vae_budget_s:float=60, batch_size:int=8, learning_rate:float=1e-3, seed:int=0,
+              backbone:str='resnet18', stage1_image_size:int=128, mixed_precision:str='no', eval_max_side:int=224)->dict:
+    """The tiny FLUX-Fill (random weights, the whole transformer trained, guided by RoadScene's Stage-1 net) trained for
+    `budget_s` CPU seconds on RoadScene's training pairs (centre squares at `image_size` px, latents cached), sampled on
+    the held-out pairs at a short side of `image_size` (aspect kept) and scored at the IR's own size beside fusion and
+    direct (the (b) runs of the same Stage-1 budget in `work`, trained here if absent) and the trivial baselines, with
+    the realism scores (SWD, HF ratio) of each set against the real held-out IR."""
+    from physir.train_flux import FluxTrainConfig, FluxTrainer, load_flux_checkpoint
+    from physir.generate import working_size
+    options = dict(holdout=n_holdout)
+    train_pairs = find_pairs(real/'roadscene', format='roadscene', split='train', **options)
+    held_out = find_pairs(real/'roadscene', format='roadscene', split='val', **options)
+    train_mean_ir = float(np.mean([load_pair(r)['infrared'].mean().item() for r in train_pairs]))
+    runs = {}
+    for method in ('fusion', 'direct'):
+        runs[method] = finished_run(work/f'b_{method}', stage1_budget_s) or (
+            *train(method, real/'roadscene', work/f'b_{method}', stage1_budget_s, stage1_image_size, 4, 1e-3, backbone, seed,
+                   mixed_precision, format='roadscene', data_options=options)[:3], None)
+        if runs[method][3] is None: runs[method] = finished_run(work/f'b_{method}', stage1_budget_s)
+    cfg = FluxTrainConfig(train_data=str(real/'roadscene'), val_data=str(real/'roadscene'), format='roadscene', data_options=options,
+                          fit='crop', image_size=image_size, augment=False, cache_latents=True, tiny=True, train_transformer=True,
+                          tiny_vae_steps=10**6, tiny_vae_cpu_s=vae_budget_s, gradient_checkpointing=False,
+                          decomposition_checkpoint=str(runs['fusion'][3]), batch_size=batch_size, num_epochs=10**6,
+                          max_time_s=budget_s, time_clock='cpu', learning_rate=learning_rate, lr_schedule='cosine',
+                          lr_warmup_steps=20, num_workers=0, mixed_precision='no', cpu=True, seed=seed, log_every=50,
+                          val_every=10**6, save_every=10**6, num_vis_samples=2, num_inference_steps=sampling_steps,
+                          progress=False, overwrite=True, log_dir=str(work/'d_flux'/'logs'),
+                          checkpoint_dir=str(work/'d_flux'/'checkpoints'), vis_dir=str(work/'d_flux'/'vis'))
+    cpu0 = time.process_time(); summary = FluxTrainer(cfg).fit(); cpu = time.process_time() - cpu0
+    model = load_flux_checkpoint(summary['checkpoint']).eval()
+    @torch.no_grad()
+    def flux(rgb):                     # [3,H,W] → [1,H,W]: sampled at the training scale (short side image_size), back at H×W
+        H, W = rgb.shape[-2:]
+        small = resize_image(rgb[None], working_size(H, W, short_side=image_size, multiple=model.multiple), 'area')
+        return resize_image(model.generate(small, num_inference_steps=sampling_steps, seed=seed), (H, W))[0]
+    gens = {'fusion': IRGenerator(FusionBackend(runs['fusion'][0]), device='cpu', max_side=eval_max_side),
+            'direct': IRGenerator(DirectBackend(runs['direct'][0]), device='cpu', max_side=eval_max_side), 'flux': flux}
+    samples = [load_pair(record) for record in held_out]
+    rgbs, refs = [s['rgb'] for s in samples], [s['infrared'] for s in samples]
+    preds = {name: [gen(rgb) for rgb in rgbs] for name, gen in gens.items()}
+    scores = score_with_baselines(preds, refs, rgbs, train_mean_ir, verbose=False, realism=True, realism_size=image_size * 2)
+    print(f"\n(d) tiny FLUX-Fill on RoadScene: {summary['step']} steps of batch {batch_size} at {image_size} px (centre squares, "
+          f"latents cached; VAE fitted for {vae_budget_s:.0f} s CPU) in a {budget_s:.0f} s CPU budget ({cpu:.0f} s CPU with the VAE fit "
+          f"and the cache); sampled in "
+          f"{sampling_steps} steps at a short side of {image_size} px. Fusion/direct: {stage1_budget_s:.0f} s CPU each. "
+          f"{len(held_out)} held-out pairs, scored at the IR's own size; SWD/HF ratio against the real held-out IR at a short side of {image_size * 2} px")
+    print(f"  {'':<26} {'psnr dB':>8} {'ssim':>7} {'ρ vs IR':>7} {'SWD':>8} {'HF ratio':>8}")
+    for name in FLOOR_BASELINES + ('row_ramp', 'fusion', 'direct', 'flux'):
+        if name in scores:
+            s = scores[name]; print(f"  {name:<26} {s['psnr']:>8.2f} {s['ssim']:>7.3f} {s['rho_ir']:>7.3f} {s.get('swd', float('nan')):>8.4f} {s.get('hf_ratio', float('nan')):>8.3f}")
+    ok = scores['flux']['swd'] < min(scores['fusion']['swd'], scores['direct']['swd'])
+    print(f"  [{'PASS' if ok else 'FAIL'}] flux SWD < fusion's and direct's ({scores['flux']['swd']:.4f} vs "
+          f"{scores['fusion']['swd']:.4f}, {scores['direct']['swd']:.4f})")
+    return dict(scores=scores, summary=summary, cpu_s=cpu, swd_floor=ok)
+
 @call_parse
 def main(root:str=None,                # the real data (default: ../shared/real beside the repository)
          budget_s:float=600,           # (b): CPU seconds of training for each method
@@ -243,6 +301,7 @@ def main(root:str=None,                # the real data (default: ../shared/real 
          position:int=1,               # (b)/(x): 1: the nets read each pixel's frame row/column (measured, see 06); 0: not
          mix:bool=True,                # (x): also train fusion/direct on RoadScene + the first 14 VIFB pairs
          figures:str=None,             # (x): write RGB | IR | generators PNGs per set here
+         flux_budget_s:float=600,      # (d, only with `--parts d`): CPU seconds of tiny FLUX-Fill training on RoadScene (fusion/direct: budget_s)
         ):
     "Stage 1 and the direct baseline on real data, next to trivial baselines."
     real = Path(root) if root else Path(__file__).resolve().parents[2]/'shared'/'real'
@@ -344,6 +403,10 @@ def main(root:str=None,                # the real data (default: ../shared/real 
               f"fit to the reference: a diagnostic separating structure from camera gain); ρ = structure")
         _, x_failed = part_x(real, runs, train_mean_ir, eval_max_side, Path(figures) if figures else None)
         failed += x_failed
+    if 'd' in parts:
+        if not part_flux(real, work, flux_budget_s, budget_s, n_holdout, seed=seed, backbone=backbone,
+                         vae_budget_s=min(60.0, flux_budget_s / 4))['swd_floor']:   # the VAE fit: 60 s of CPU in a full run
+            failed.append('flux SWD < fusion, direct')
     if not workdir: shutil.rmtree(work, ignore_errors=True)
     if failed: print(f"\n{len(failed)} floor(s) failed: {', '.join(failed)}")
     raise SystemExit(1 if failed else 0)

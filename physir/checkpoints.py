@@ -108,13 +108,14 @@ def load_decomposition(path)->DecompositionNet:
 
 # %% ../nbs/05b_checkpoints.ipynb #bfeda2c4
 FLUX_MODEL_KEYS = ('guidance', 'freeze_decomposition', 'lora_rank', 'lora_alpha', 'guidance_every', 'encoder_width',
-                   'guidance_scale', 'masked_loss_only', 'guidance_token_dim', 'guidance_rank')
+                   'guidance_scale', 'masked_loss_only', 'guidance_token_dim', 'guidance_rank', 'train_transformer')
 
 def flux_model_from_parts(config:dict, transformer, vae, scheduler, net, pe, pooled):
     "A `DecompositionGuidedFlux` of its parts, set up by the `FLUX_MODEL_KEYS` of a FLUX training config (a key it lacks: the model's default)."
     from physir.flux import DecompositionGuidedFlux
-    return DecompositionGuidedFlux(transformer, vae, net, pe, pooled, scheduler=scheduler,
-                                   **{k: config[k] for k in FLUX_MODEL_KEYS if k in config})
+    settings = {k: config[k] for k in FLUX_MODEL_KEYS if k in config}
+    if settings.get('train_transformer'): settings['lora_rank'] = 0   # the whole tiny transformer trains: no LoRA on top
+    return DecompositionGuidedFlux(transformer, vae, net, pe, pooled, scheduler=scheduler, **settings)
 
 def load_flux_checkpoint(folder,                      # checkpoint folder (`checkpoint-{step}/`, `best/`, older `step_NNNNNNN/`), run folder (its newest) or a record
                          device='cpu', dtype=torch.float32,

@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['DEMO_PRESETS', 'STAGES', 'DemoPreset', 'ReportSection', 'write_report', 'scene_preview', 'stage_data', 'read_scalars',
-           'plot_curves', 'stage_decomposition', 'stage_direct', 'stage_flux', 'stage_lgt', 'predict_split',
-           'ir_scores', 'comparison_figure', 'stage1_maps_figure', 'run_demo', 'physir_demo']
+           'plot_curves', 'stage_decomposition', 'stage_direct', 'stage_flux', 'stage_joint', 'stage_lgt',
+           'predict_split', 'ir_scores', 'lgt_content_score', 'comparison_figure', 'stage1_maps_figure', 'run_demo',
+           'physir_demo']
 
 # %% ../nbs/17_demo.ipynb #7a1c3fc4
-import dataclasses, html, json, time, base64, io, tempfile
+import copy, dataclasses, html, json, time, base64, io, tempfile
 from pathlib import Path
 import numpy as np
 import torch
@@ -21,12 +22,13 @@ from .data import write_synthetic_dataset, PairedThermalDataset
 from .pseudo_labels import luminance
 from .train_decomposition import DecompTrainConfig, DecompositionTrainer
 from .decomposition import DecompositionNet, decomposition_figure
-from .train_flux import FluxTrainConfig, train_flux, load_flux_checkpoint
+from .train_flux import FluxTrainConfig, train_flux, load_flux_checkpoint, SampleStrip
 from .core import load_config
 from .latents import PixelCodec
-from .train_lgt import LGTConfig, train_lgt
+from .train_lgt import LGTConfig, LGTTrainer
+from .energies import cosine_ssm
 from .generate import IRGenerator
-from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_per_image, ssim_per_image, image_rho, trivial_baselines
+from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_per_image, ssim_per_image, image_rho, trivial_baselines, realism_scores
 
 # %% ../nbs/17_demo.ipynb #103248d3
 @dataclasses.dataclass
@@ -36,21 +38,23 @@ class DemoPreset:
     n_val:int = 16              # held-out scenes (all metrics are on these)
     image_size:int = 128        # scene size in pixels
     n_preview:int = 4           # held-out scenes shown in the report
-    stage1_seconds:float = 150  # Stage 1 training budget (wall clock)
+    stage1_seconds:float = 135  # Stage 1 training budget (wall clock); the direct baseline gets the same
     stage1_lr:float = 1e-3
     flux_size:int = 64          # FLUX stage image size (each diptych half); predictions are resized to image_size
-    flux_steps:int = 30         # FLUX LoRA/adapter training steps (batch 4)
-    flux_vae_steps:int = 30     # steps fitting the tiny VAE to the training images
-    flux_sampling_steps:int = 6 # FluxFillPipeline steps per generated image
-    lgt_seconds:float = 90      # LGT training budget (wall clock, checked after each epoch)
+    flux_seconds:float = 270    # Stage 2 training budget (wall clock), after the VAE fit and the latent cache
+    flux_vae_seconds:float = 40 # CPU seconds fitting the tiny VAE to the training images (once; its latents are cached)
+    flux_lr:float = 1e-3        # Stage 2 learning rate (the whole tiny transformer trains: random weights, no LoRA)
+    flux_sampling_steps:int = 20 # FluxFillPipeline steps per generated image
+    stage3_seconds:float = 0    # Stage 3 (joint fine-tune of Stage 1 and the adapter) budget; 0 = no Stage 3
+    lgt_seconds:float = 75      # LGT training budget (wall clock, checked after each epoch)
     lgt_downsample:int = 4      # PixelCodec: image size / latent size (128 px -> 32x32 latents, the reference's size)
 
 DEMO_PRESETS = {
-    'tiny':   DemoPreset(n_train=12, n_val=4, image_size=64, n_preview=2, stage1_seconds=8, flux_size=32, flux_steps=2,
-                         flux_vae_steps=2, flux_sampling_steps=2, lgt_seconds=3),
+    'tiny':   DemoPreset(n_train=12, n_val=4, image_size=64, n_preview=2, stage1_seconds=8, flux_size=32, flux_seconds=6,
+                         flux_vae_seconds=2, flux_sampling_steps=2, lgt_seconds=3),
     'small':  DemoPreset(),
-    'medium': DemoPreset(n_train=256, n_val=32, image_size=128, n_preview=6, stage1_seconds=600, flux_size=128,
-                         flux_steps=400, flux_vae_steps=200, flux_sampling_steps=16, lgt_seconds=600),
+    'medium': DemoPreset(n_train=256, n_val=32, image_size=128, n_preview=6, stage1_seconds=600, flux_seconds=900,
+                         flux_vae_seconds=120, flux_sampling_steps=28, stage3_seconds=300, lgt_seconds=600),
 }
 
 # %% ../nbs/17_demo.ipynb #3f93c664
@@ -156,6 +160,11 @@ def plot_curves(curves:dict, path, title:str='')->Path:
     return save_figure(fig, path)
 
 # %% ../nbs/17_demo.ipynb #60a3c794
+def _load_note(summary:dict)->str:
+    "The loop's busy-machine line (`load_warning` of a fit summary), as a sentence for a report section; '' when the step rate was normal."
+    warning = (summary or {}).get('load_warning')
+    return f" ⚠ {warning}" if warning else ''
+
 def _decomp_row(name, s): return {'method': name, 'ρ(intensity, T)': s['rho'], 'NMI(material)': s['nmi'],
                                   'fusion PSNR (dB)': s['fusion_psnr'], 'fusion SSIM': s['fusion_ssim']}
 
@@ -176,13 +185,14 @@ def _stage1_config(out_dir:Path, root:Path, preset:DemoPreset, seed:int, method:
                              overwrite=True)   # a demo rerun into the same folder replaces its own earlier run
 
 def stage_decomposition(out_dir, root, preset:DemoPreset, seed:int=0):
-    "Train Stage 1 for the preset's budget; returns (trained net, checkpoint path, ReportSection)."
+    "Train Stage 1 for the preset's budget; returns (trained net, checkpoint path, ReportSection, the net before training, fit summary)."
     out_dir, root = Path(out_dir), Path(root)
     cfg = _stage1_config(out_dir, root, preset, seed)
     trainer = DecompositionTrainer(cfg)
     val_loader = DataLoader(PairedThermalDataset(root, split='val', image_size=preset.image_size), batch_size=8)
     device = trainer.accelerator.device   # score where the model trains (moving it away mid-run would break a GPU run)
     untrained = evaluate_decomposition(trainer.model, val_loader, device=device)
+    untrained_net = copy.deepcopy(trainer.accelerator.unwrap_model(trainer.model)).eval().cpu()   # the report's "untrained" row
     summary = trainer.fit()
     net = trainer.accelerator.unwrap_model(trainer.model).eval()
     trained = evaluate_decomposition(net, val_loader, device=device)
@@ -194,11 +204,12 @@ def stage_decomposition(out_dir, root, preset:DemoPreset, seed:int=0):
     text = (f"resnet18 backbone, {summary['step']} steps in {summary['seconds']:.0f} s ({preset.image_size} px, batch 8, "
             f"lr {preset.stage1_lr:g}); {summary['nonfinite_skipped']} non-finite steps skipped; share of a step spent outside "
             f"the model (data, pseudo-labels): {100 * summary['outside_model_share']:.0f} %. Scores on {trained['n_images']} "
-            "held-out scenes. The maps resemble temperature, emissivity and environment; they are not a physical inversion.")
-    return net, Path(cfg.checkpoint_dir)/'best', ReportSection('Stage 1: decomposition', text, ['curves_stage1.png'], rows)
+            "held-out scenes. The maps resemble temperature, emissivity and environment; they are not a physical inversion."
+            + _load_note(summary))
+    return net, Path(cfg.checkpoint_dir)/'best', ReportSection('Stage 1: decomposition', text, ['curves_stage1.png'], rows), untrained_net, summary
 
 def stage_direct(out_dir, root, preset:DemoPreset, seed:int=0):
-    "Train the direct baseline (Stage 1's backbone and decoder, RGB → IR, no decomposition) for Stage 1's budget; returns (net, checkpoint path, ReportSection)."
+    "Train the direct baseline (Stage 1's backbone and decoder, RGB → IR, no decomposition) for Stage 1's budget; returns (net, checkpoint path, ReportSection, fit summary)."
     out_dir, root = Path(out_dir), Path(root)
     cfg = _stage1_config(out_dir, root, preset, seed, method='direct')
     trainer = DecompositionTrainer(cfg)
@@ -207,32 +218,68 @@ def stage_direct(out_dir, root, preset:DemoPreset, seed:int=0):
     plot_curves(read_scalars(cfg.log_dir, ['train/total', 'train/fusion']), out_dir/'curves_direct.png', 'direct baseline: training loss')
     text = (f"The trained baseline: the same resnet18 backbone, decoder and seed as Stage 1, trained end to end on the IR "
             f"image (L1 + SSIM) with no decomposition, fusion or pseudo-labels, for the same budget: {summary['step']} steps in "
-            f"{summary['seconds']:.0f} s. Its scores are in the side-by-side table: does the physics-shaped decomposition help?")
-    return net, Path(cfg.checkpoint_dir)/'best', ReportSection('Stage 1 baseline: direct RGB → IR', text, ['curves_direct.png'])
+            f"{summary['seconds']:.0f} s. Its scores are in the side-by-side table: does the physics-shaped decomposition help?"
+            + _load_note(summary))
+    return net, Path(cfg.checkpoint_dir)/'best', ReportSection('Stage 1 baseline: direct RGB → IR', text, ['curves_direct.png']), summary
 
 # %% ../nbs/17_demo.ipynb #aa2f1fa6
-def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:int=0):
-    "Train the tiny decomposition-guided FLUX-Fill; returns (rgb → IR function, ReportSection)."
-    out_dir, root = Path(out_dir), Path(root)
-    cfg = FluxTrainConfig(train_data=str(root/'train'), val_data=str(root/'val'), image_size=preset.flux_size, tiny=True,
-                          tiny_vae_steps=preset.flux_vae_steps, decomposition_checkpoint=str(decomposition_checkpoint),
-                          batch_size=4, max_steps=preset.flux_steps, learning_rate=1e-3, lr_warmup_steps=5, num_workers=0,
-                          mixed_precision='no', seed=seed, log_every=5, val_every=10**6, save_every=10**6,
-                          num_inference_steps=preset.flux_sampling_steps, log_dir=str(_run_log_dir(out_dir, 'flux')),
-                          checkpoint_dir=str(out_dir/'checkpoints'/'flux'), vis_dir=str(out_dir/'visualizations'/'flux'),
-                          overwrite=True)   # a demo rerun into the same folder replaces its own earlier run
-    summary = train_flux(cfg)
-    model = load_flux_checkpoint(summary['checkpoint']).eval()   # this run's, not the newest in the folder
+def _flux_config(out_dir:Path, root:Path, decomposition_checkpoint, preset:DemoPreset, seed:int, stage:str='flux', **kw)->FluxTrainConfig:
+    "The demo's tiny FLUX-Fill settings: the whole tiny transformer trains from inputs cached once (VAE latents, Stage-1 maps), on a time budget."
+    base = dict(train_data=str(root/'train'), val_data=str(root/'val'), image_size=preset.flux_size, tiny=True,
+                tiny_vae_steps=100_000, tiny_vae_cpu_s=preset.flux_vae_seconds, train_transformer=True,
+                decomposition_checkpoint=str(decomposition_checkpoint), augment=False, cache_latents=True,
+                batch_size=8, num_epochs=10**6, max_time_s=preset.flux_seconds, learning_rate=preset.flux_lr,
+                lr_schedule='cosine', lr_warmup_steps=20, num_workers=0, mixed_precision='no', seed=seed, log_every=5,
+                val_every=10**6, save_every=10**6, num_vis_samples=4, num_inference_steps=preset.flux_sampling_steps,
+                log_dir=str(_run_log_dir(out_dir, stage)), checkpoint_dir=str(out_dir/'checkpoints'/stage),
+                vis_dir=str(out_dir/'visualizations'/stage), cache_dir=str(out_dir/'cache'/'flux'),
+                overwrite=True)   # a demo rerun into the same folder replaces its own earlier run
+    return FluxTrainConfig(**{**base, **kw})
+
+def _flux_generator(checkpoint, preset:DemoPreset, seed:int):
+    "rgb → IR with a FLUX checkpoint: sampled at the FLUX stage's size, resized back to the input's."
+    model = load_flux_checkpoint(checkpoint).eval()   # this run's, not the newest in the folder
     def generate(rgb):
         small = resize_image(rgb, preset.flux_size, 'area')
         ir = model.generate(small, num_inference_steps=preset.flux_sampling_steps, seed=seed)
         return resize_image(ir, rgb.shape[-2:], antialias=False)
+    return generate
+
+def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:int=0):
+    "Train the tiny decomposition-guided FLUX-Fill for the preset's budget; returns (rgb → IR function, checkpoint, ReportSection)."
+    out_dir, root = Path(out_dir), Path(root)
+    cfg = _flux_config(out_dir, root, decomposition_checkpoint, preset, seed)
+    strip = SampleStrip(n=2, fractions=(0.05, 0.25, 1.0), num_inference_steps=preset.flux_sampling_steps, seed=seed)
+    t0, c0 = time.time(), time.process_time()
+    summary = train_flux(cfg, callbacks=[strip])
+    wall, cpu = time.time() - t0, time.process_time() - c0
     curves = read_scalars(cfg.log_dir); curves = {k: v for k, v in curves.items() if k.startswith('train/') and 'loss' in k}
     plot_curves(curves, out_dir/'curves_flux.png', 'Stage 2 flow-matching loss')
-    text = (f"Tiny FLUX.1-Fill (FluxTransformer2DModel + AutoencoderKL), guidance '{cfg.guidance}', LoRA rank {cfg.lora_rank}; "
-            f"{summary['step']} steps of batch 4 at {preset.flux_size} px in {summary['seconds']:.0f} s; sampled with "
-            f"FluxFillPipeline in {preset.flux_sampling_steps} steps. Checkpoint: {summary['checkpoint']}.")
-    return generate, ReportSection('Stage 2: decomposition-guided FLUX.1-Fill', text, ['curves_flux.png'])
+    save_figure(strip.figure(), out_dir/'samples_flux.png')
+    text = (f"Tiny FLUX.1-Fill (FluxTransformer2DModel + AutoencoderKL, random weights, every transformer weight trained), "
+            f"guidance '{cfg.guidance}'. The VAE was fitted for {preset.flux_vae_seconds:g} s of CPU time, then the VAE latents "
+            f"and Stage-1 maps of the {preset.n_train} training scenes were cached; {summary['step']} steps of batch 8 at "
+            f"{preset.flux_size} px in a {preset.flux_seconds:g} s budget (stage total {wall:.0f} s wall, {cpu:.0f} s CPU); "
+            f"sampled with FluxFillPipeline in {preset.flux_sampling_steps} steps. The strip shows two held-out scenes sampled "
+            f"before training and at {', '.join(str(s) for s, _ in strip.samples[1:])} steps. Checkpoint: {summary['checkpoint']}."
+            + _load_note(summary))
+    return (_flux_generator(summary['checkpoint'], preset, seed), Path(summary['checkpoint']),
+            ReportSection('Stage 2: decomposition-guided FLUX.1-Fill', text, ['curves_flux.png', 'samples_flux.png']), summary)
+
+def stage_joint(out_dir, root, stage2_checkpoint, preset:DemoPreset, seed:int=0):
+    "Stage 3: from the Stage-2 checkpoint, fine-tune the Stage-1 net and the adapter together for `stage3_seconds`; returns (rgb → IR, ReportSection, summary)."
+    out_dir, root = Path(out_dir), Path(root)
+    # Stage 3 recomputes the maps every step (the Stage-1 net trains), so there is no latent cache
+    cfg = _flux_config(out_dir, root, Path(stage2_checkpoint)/'decomposition', preset, seed, stage='flux_joint',
+                       init_adapter=str(stage2_checkpoint), tiny_base=str(Path(stage2_checkpoint)/'base'), freeze_decomposition=False, cache_latents=False,
+                       max_time_s=preset.stage3_seconds, lr_warmup_steps=1, learning_rate=preset.flux_lr / 10,
+                       decomposition_learning_rate=1e-5)
+    summary = train_flux(cfg)
+    text = (f"Stage 3 starts from Stage 2's weights and trains the Stage-1 net (lr 1e-5) with the transformer (lr "
+            f"{preset.flux_lr / 10:g}) for {summary['step']} steps in {preset.stage3_seconds:g} s; its row in the table says "
+            "whether joint training helps over Stage 2 alone." + _load_note(summary))
+    return _flux_generator(summary['checkpoint'], preset, seed), ReportSection('Stage 3: joint fine-tune', text), summary
+
 
 # %% ../nbs/17_demo.ipynb #2e5f52e6
 class _LatentPairs(list):
@@ -241,7 +288,7 @@ class _LatentPairs(list):
         super().__init__(pairs); self.codec_info, self.style_names = codec_info, style_names
 
 def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
-    "Train a small LGTUNet on RGB (style 0) and IR (style 1) pixel latents; returns (rgb → IR function, ReportSection)."
+    "Train a small LGTUNet on RGB (style 0) and IR (style 1) pixel latents; returns (rgb → IR function, ReportSection, fit summary)."
     out_dir, root = Path(out_dir), Path(root)
     codec = PixelCodec(channels=4, downsample=preset.lgt_downsample)
     train = PairedThermalDataset(root, split='train', image_size=preset.image_size)
@@ -258,16 +305,19 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
         'loss.w_style': 4.0, 'inference.num_steps': 10, 'inference.use_cfg': False})
     # the codec record makes the checkpoint usable on its own: `physir_generate --method lgt CHECKPOINT`
     pairs = _LatentPairs(zip(latents, style_ids), dict(codec.info(), target_size=preset.image_size), ['rgb', 'infrared'])
-    res = train_lgt(cfg, dataset=pairs, progress=True)
-    generate = IRGenerator.from_checkpoint(res.checkpoint, method='lgt', seed=seed)   # what `physir_generate --method lgt` runs
-    steps = [h.get('step', i) for i, h in enumerate(res.history)]
-    keys = [k for k in (res.history[0] if res.history else {}) if k in ('energy', 'loss', 'style', 'content', 'total')]
-    plot_curves({k: (steps, [h[k] for h in res.history]) for k in keys}, out_dir/'curves_lgt.png', 'LGT free energy')
-    text = (f"LGTUNet ({sum(p.numel() for p in res.model.parameters()) / 1e6:.2f} M parameters) on {latents.shape[-1]}×"
-            f"{latents.shape[-1]} pixel latents, {res.global_step} steps ({res.epochs_done} epochs) in ≤ {preset.lgt_seconds:.0f} s; "
+    trainer = LGTTrainer(cfg, pairs, progress=True)   # train_lgt's loop, keeping the fit summary (its load_warning)
+    summary = trainer.fit()
+    generate = IRGenerator.from_checkpoint(trainer.last_saved, method='lgt', seed=seed)   # what `physir_generate --method lgt` runs
+    history = trainer.rows
+    steps = [h.get('step', i) for i, h in enumerate(history)]
+    keys = [k for k in (history[0] if history else {}) if k in ('energy', 'loss', 'style', 'content', 'total')]
+    plot_curves({k: (steps, [h[k] for h in history]) for k in keys}, out_dir/'curves_lgt.png', 'LGT free energy')
+    text = (f"LGTUNet ({sum(p.numel() for p in trainer.unwrapped.parameters()) / 1e6:.2f} M parameters) on {latents.shape[-1]}×"
+            f"{latents.shape[-1]} pixel latents, {trainer.step} steps ({trainer.epoch} epochs) in ≤ {preset.lgt_seconds:.0f} s; "
             f"sampling: {cfg.inference.num_steps} steps, λ = {cfg.inference.temperature_lambda} after t = "
-            f"{cfg.inference.temperature_threshold}, no CFG (it overshoots this early in training). Checkpoint: {res.checkpoint}.")
-    return generate, ReportSection('LGT: latent geometric thermodynamics', text, ['curves_lgt.png'])
+            f"{cfg.inference.temperature_threshold}, {f'CFG scale {cfg.inference.cfg_scale:g}' if cfg.inference.use_cfg else 'no CFG'}, "
+            f"style weight {cfg.loss.w_style:g}. Checkpoint: {trainer.last_saved}." + _load_note(summary))
+    return generate, ReportSection('LGT: latent geometric thermodynamics', text, ['curves_lgt.png']), summary
 
 # %% ../nbs/17_demo.ipynb #33fdd3e5
 @torch.no_grad()
@@ -275,13 +325,24 @@ def predict_split(method, dataset, batch_size:int=8)->torch.Tensor:
     "Run `method` (rgb [B,3,H,W] → IR [B,1,H,W]) over `dataset`; returns [N,1,H,W] on the CPU."
     return torch.cat([method(b['rgb']).float().cpu().clamp(0, 1) for b in DataLoader(dataset, batch_size=batch_size)])
 
+def _realism_columns(pred:torch.Tensor, ir:torch.Tensor, seed:int=0)->dict:
+    "The table's realism columns: `SWD` (mean over levels) and `HF ratio` of a set of outputs against a set of real IR images."
+    r = realism_scores(pred, ir, seed=seed)
+    return {'SWD': r['swd'], 'HF ratio': r['hf_ratio']}
+
 def ir_scores(name:str, pred:torch.Tensor, dataset)->dict:
-    "Mean per-image PSNR/SSIM against the IR and Spearman ρ against the true temperature (0 for a constant image)."
+    "Mean per-image PSNR/SSIM against the IR, Spearman ρ against the true temperature (0 for a constant image), and the set's realism (SWD, HF ratio) against the held-out IR."
     ir = torch.stack([dataset[i]['infrared'] for i in range(len(dataset))])
     temp = torch.stack([dataset[i]['temperature'] for i in range(len(dataset))])
     rho = float(np.mean([image_rho(p, t) for p, t in zip(pred, temp)]))   # physir.metrics: a flat image orders nothing, 0
     return {'method': name, 'PSNR vs IR (dB)': psnr_per_image(pred, ir).mean().item(),
-            'SSIM vs IR': ssim_per_image(pred, ir).mean().item(), 'ρ(IR, T)': rho}
+            'SSIM vs IR': ssim_per_image(pred, ir).mean().item(), 'ρ(IR, T)': rho, **_realism_columns(pred, ir)}
+
+def lgt_content_score(output:torch.Tensor, source_rgb:torch.Tensor, downsample:int=4)->float:
+    "LGT's content term on images: Cosine-SSM distance between the output's and the source's self-similarity at the LGT latents' resolution (0 = geometry kept)."
+    codec = PixelCodec(channels=4, downsample=downsample)
+    with torch.no_grad():
+        return float(cosine_ssm(codec.encode(output.expand(-1, 3, -1, -1)), codec.encode(source_rgb)))
 
 def comparison_figure(dataset, predictions:dict, n:int, path, size:float=1.6)->Path:
     "Rows = held-out scenes; columns = RGB | true IR | each method's IR."
@@ -308,50 +369,86 @@ def stage1_maps_figure(net, dataset, n:int, path, size:float=1.6)->Path:
 # %% ../nbs/17_demo.ipynb #78cc470d
 STAGES = ('data', 'stage1', 'direct', 'flux', 'lgt')
 
+def _timed(timings:dict, name:str, fn):
+    "Run `fn()` and record its wall and CPU seconds (this process) under `name`: on a shared machine the two differ."
+    t, c = time.time(), time.process_time()
+    out = fn()
+    timings[name] = {'wall_s': round(time.time() - t, 1), 'cpu_s': round(time.process_time() - c, 1)}
+    return out
+
 def run_demo(out='demo_output', size:str='small', seed:int=0, stages=STAGES)->Path:
     "Run the demo stages into `out` and write the report; returns the report's path."
     if size not in DEMO_PRESETS: raise ValueError(f"size={size!r}: expected one of {list(DEMO_PRESETS)}")
     unknown = [s for s in stages if s not in STAGES]
     if unknown: raise ValueError(f"unknown demo stages {unknown}; valid stages: {list(STAGES)}")
-    preset, out, t0 = DEMO_PRESETS[size], Path(out), time.time()
+    if 'flux' in stages and 'stage1' not in stages: raise ValueError("the 'flux' stage needs the 'stage1' stage (its decomposition guides FLUX)")
+    preset, out, t0, c0 = DEMO_PRESETS[size], Path(out), time.time(), time.process_time()
     out.mkdir(parents=True, exist_ok=True); seed_everything(seed)
-    timings = {}
-    root, section = stage_data(out, preset, seed); sections = [section]; timings['data'] = time.time() - t0
+    timings, warnings = {}, {}
+    root, section = _timed(timings, 'data', lambda: stage_data(out, preset, seed)); sections = [section]
     val = PairedThermalDataset(root, split='val', image_size=preset.image_size)
     train = PairedThermalDataset(root, split='train', image_size=preset.image_size)
     train_mean_ir = float(torch.stack([train[i]['infrared'].mean() for i in range(len(train))]).mean())
     labels = {'constant': 'constant (training mean IR)', 'grey': 'grey of RGB', 'inverted_grey': 'inverted grey of RGB'}
     predictions = {labels[k]: predict_split(lambda rgb, k=k: trivial_baselines(rgb, train_mean_ir)[k], val) for k in labels}
     if 'stage1' in stages:
-        t = time.time(); net, ckpt, section = stage_decomposition(out, root, preset, seed); sections.append(section)
+        net, ckpt, section, untrained, summary = _timed(timings, 'stage1', lambda: stage_decomposition(out, root, preset, seed))
+        sections.append(section); warnings['stage 1'] = summary.get('load_warning')
         section.images.append(stage1_maps_figure(net, val, preset.n_preview, out/'stage1_maps.png').name)
+        predictions['untrained (Stage 1 fusion at init)'] = predict_split(lambda rgb: untrained(rgb).fusion, val)
         predictions['Stage 1 fusion'] = predict_split(lambda rgb: net(rgb).fusion, val)
-        timings['stage1'] = time.time() - t
     if 'direct' in stages:
-        t = time.time(); direct_net, _, section = stage_direct(out, root, preset, seed); sections.append(section)
+        direct_net, _, section, summary = _timed(timings, 'direct', lambda: stage_direct(out, root, preset, seed))
+        sections.append(section); warnings['direct'] = summary.get('load_warning')
         predictions['direct baseline'] = predict_split(lambda rgb: direct_net(rgb).ir, val)
-        timings['direct'] = time.time() - t
     if 'flux' in stages:
-        if 'stage1' not in stages: raise ValueError("the 'flux' stage needs the 'stage1' stage (its decomposition guides FLUX)")
-        t = time.time(); generate, section = stage_flux(out, root, ckpt, preset, seed); sections.append(section)
-        predictions['FLUX-Fill (tiny)'] = predict_split(generate, val, batch_size=4)
-        timings['flux'] = time.time() - t
+        def flux():
+            generate, flux_ckpt, section, summary = stage_flux(out, root, ckpt, preset, seed)
+            sections.append(section); warnings['stage 2'] = summary.get('load_warning')
+            predictions['FLUX-Fill (tiny)'] = predict_split(generate, val, batch_size=4)
+            return flux_ckpt
+        flux_ckpt = _timed(timings, 'flux', flux)
+        if preset.stage3_seconds:
+            def joint():
+                generate, section, summary = stage_joint(out, root, flux_ckpt, preset, seed)
+                sections.append(section); warnings['stage 3'] = summary.get('load_warning')
+                predictions['FLUX-Fill + Stage 3 (joint)'] = predict_split(generate, val, batch_size=4)
+            _timed(timings, 'stage3', joint)
     if 'lgt' in stages:
-        t = time.time(); generate, section = stage_lgt(out, root, preset, seed); sections.append(section)
-        predictions['LGT'] = predict_split(generate, val)
-        timings['lgt'] = time.time() - t
+        def lgt():
+            generate, section, summary = stage_lgt(out, root, preset, seed)
+            sections.append(section); warnings['LGT'] = summary.get('load_warning')
+            predictions['LGT'] = predict_split(generate, val)
+            rgb = torch.stack([val[i]['rgb'] for i in range(len(val))])
+            content = {name: lgt_content_score(predictions[name], rgb, preset.lgt_downsample) for name in ('LGT', labels['grey'])}
+            section.text += (f" Content (Cosine-SSM distance of the output's self-similarity to the RGB source's, at the LGT latents' "
+                             f"resolution; 0 = the source's geometry kept): LGT {content['LGT']:.4f}, grey of the photo "
+                             f"{content[labels['grey']]:.4f}. LGT is unpaired: it cannot know what is warm, so ρ is not its score; "
+                             "its SWD against the IR set, beside the grey it starts from, is (table above).")
+        _timed(timings, 'lgt', lgt)
+    ir = torch.stack([val[i]['infrared'] for i in range(len(val))])
     rows = [ir_scores(name, pred, val) for name, pred in predictions.items()]
+    train_ir = torch.stack([train[i]['infrared'] for i in range(len(train))])
     comparison_figure(val, predictions, preset.n_preview, out/'comparison.png')
+    ceiling = ir_scores('true IR (ceiling; SWD/HF: the training IR against the held-out IR)', ir, val)
+    ceiling.update({'PSNR vs IR (dB)': None, 'SSIM vs IR': None}, **_realism_columns(train_ir, ir))
+    busy = {stage: w for stage, w in warnings.items() if w}
     sections.insert(1, ReportSection('Infrared from RGB, every method on held-out scenes',
         'PSNR and SSIM against the camera IR image; ρ is the Spearman correlation of the predicted IR with the true '
-        'temperature (the ceiling, ρ of the true IR itself, is below 1 because emissivity and reflections intervene).',
-        ['comparison.png'], rows + [{'method': 'true IR (ceiling)', 'PSNR vs IR (dB)': None, 'SSIM vs IR': None,
-                                     'ρ(IR, T)': ir_scores('', torch.stack([val[i]['infrared'] for i in range(len(val))]), val)['ρ(IR, T)']}]))
-    timing = ', '.join(f'{k} {v:.0f} s' for k, v in timings.items())
-    note = f"preset '{size}', seed {seed}; total {time.time() - t0:.0f} s ({timing}) on {torch.get_num_threads()} CPU threads"
-    with atomic_write(out/'metrics.json', 'w') as f: json.dump({'preset': size, 'timings_s': timings, 'ir': rows,
+        'temperature (the ceiling, ρ of the true IR itself, is below 1 because emissivity and reflections intervene). '
+        'SWD is the realism distance of the set of outputs to the set of held-out IR images (multi-scale sliced Wasserstein '
+        'on Laplacian-pyramid patches, lower is more IR-like; physir.metrics.realism_scores); HF ratio is their power above '
+        'half Nyquist over the real set\'s (1 = as sharp as real IR, below 1 = blurrier). PSNR/SSIM reward blur; SWD and '
+        'HF ratio do not.' + ''.join(f" ⚠ {stage}: {w}" for stage, w in busy.items()),
+        ['comparison.png'], rows + [ceiling]))
+    timing = ', '.join(f"{k} {v['wall_s']:.0f} s wall / {v['cpu_s']:.0f} s CPU" for k, v in timings.items())
+    note = (f"preset '{size}', seed {seed}; total {time.time() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU ({timing}) "
+            f"on {torch.get_num_threads()} CPU threads" + ''.join(f". ⚠ {stage}: {w}" for stage, w in busy.items()))
+    with atomic_write(out/'metrics.json', 'w') as f: json.dump({'preset': size, 'timings_s': timings, 'load_warnings': warnings,
+                                                                'ir': rows + [ceiling],
                                                                 'sections': [dataclasses.asdict(s) for s in sections]}, f, indent=2, default=str)
     return write_report(out, sections, note=note)
+
 
 # %% ../nbs/17_demo.ipynb #a3171f75
 @call_parse

@@ -371,9 +371,11 @@ def from_checkpoint(cls:LGTBackend,
         image_size = (info or {}).get('target_size') or (shape[-1] * cdc.downsample if shape else 256)
     return cls(lgt, cdc, image_size, source_style, target_style, num_steps)
 
-def training_geometry(record:CheckpointRecord, method:str)->dict|None:
+def training_geometry(record, # a `CheckpointRecord`, or a checkpoint path (resolved once)
+                      method:str)->dict|None:
     """The scale a checkpoint was trained at, one notion for every method: `working_short_side` (px: the short side a whole frame
     needs at inference) and `source` (what the checkpoint recorded); None when it records none (Stage-1 checkpoints from before the record)."""
+    record = as_record(record)
     state = record.state or {}
     if method in ('fusion', 'direct'):
         g = state.get('training_geometry')

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'TINY_FLUX', 'FluxTrainConfig', 'flux_config', 'check_flux_config', 'check_flux_combination',
            'weight_dtype', 'encode_prompt_once', 'build_flux_model', 'make_optimizer', 'latent_cache_key',
-           'build_latent_cache', 'CachedItems', 'TrainableWeights', 'FluxTrainer', 'train_flux', 'physir_train_flux']
+           'build_latent_cache', 'CachedItems', 'TrainableWeights', 'FluxTrainer', 'SampleStrip', 'train_flux',
+           'physir_train_flux']
 
 # %% ../nbs/08_train_flux.ipynb #49f45f28
 import contextlib, dataclasses, hashlib, json, os, shutil, tempfile
@@ -48,6 +49,9 @@ class FluxTrainConfig:
     pretrained_model: str = 'black-forest-labs/FLUX.1-Fill-dev'   # Hub id or local folder (ignored when tiny)
     tiny: bool = False                     # a tiny FLUX-Fill of the same classes, random weights (CPU, tests, demo)
     tiny_vae_steps: int = 200              # tiny only: fit the tiny VAE on the training images for this many steps
+    tiny_vae_cpu_s: float|None = None      # tiny only: stop fitting the VAE after this much CPU time (seconds), if before tiny_vae_steps
+    tiny_base: str|None = None             # tiny only: load the base transformer and VAE from this folder (a checkpoint's base/) instead of building and fitting them (Stage 3)
+    train_transformer: bool = False        # tiny only: train every transformer weight (a random tiny base cannot be adapted by LoRA alone)
     quantization: str|None = None          # the transformer's base weights: None (bf16/fp16/fp32 as mixed_precision) | 'nf4' | 'int8'
     decomposition_checkpoint: str|None = None   # Stage-1 folder (DecompositionNet.load), e.g. ./checkpoints/decomposition
     prompt: str = IR_PROMPT                # the fixed instruction prompt
@@ -130,6 +134,9 @@ def check_flux_config(cfg:FluxTrainConfig):
 
 def check_flux_combination(cfg:FluxTrainConfig)->FluxTrainConfig:
     "Settings that only work together, checked on the final config (after YAML, flags and `--set`)."
+    for k in ('train_transformer', 'tiny_base', 'tiny_vae_cpu_s'):
+        if getattr(cfg, k) and not cfg.tiny:
+            raise ConfigError(f"config key '{k}': {getattr(cfg, k)!r} is for the tiny model (tiny: true); the real FLUX.1-Fill trains a LoRA")
     if cfg.cache_latents and not cfg.freeze_decomposition:
         raise ConfigError("config key 'cache_latents': true needs freeze_decomposition: true (in Stage 3 the maps change every step)")
     if cfg.cache_latents and cfg.augment:
@@ -138,7 +145,9 @@ def check_flux_combination(cfg:FluxTrainConfig)->FluxTrainConfig:
     return cfg
 
 # %% ../nbs/08_train_flux.ipynb #bdb28653
-TINY_FLUX = dict(latent_channels=4, vae_channels=(32, 32), num_layers=2, num_single_layers=2, num_attention_heads=4,
+# a VAE of scale 4 with 8 latent channels: a 64 px diptych is 16×32 latents, 128 transformer tokens, so a CPU step of batch 8
+# is ~0.2 s (scale 2: 512 tokens, 0.7 s) and a VAE step ~0.5 s (32-wide blocks at scale 2: 1.8 s) (measured in 17_demo's notes)
+TINY_FLUX = dict(latent_channels=8, vae_channels=(16, 16, 16), num_layers=2, num_single_layers=2, num_attention_heads=4,
                  attention_head_dim=16, axes_dims_rope=(4, 6, 6))
 
 def weight_dtype(mixed_precision:str)->torch.dtype:
@@ -171,8 +180,11 @@ def build_flux_model(cfg:FluxTrainConfig, dtype=torch.float32, train_images:torc
         if cfg.quantization: raise ConfigError(f"config key 'quantization': {cfg.quantization!r} is for the real FLUX.1-Fill (bitsandbytes "
                                                "quantises on a GPU); the tiny model trains unquantised (quantization: null)")
         pipe = tiny_flux_fill(**TINY_FLUX, seed=cfg.seed)
-        if cfg.tiny_vae_steps and train_images is not None:
-            fit_tiny_vae(pipe.vae, train_images, steps=cfg.tiny_vae_steps, seed=cfg.seed)
+        if cfg.tiny_base:                  # Stage 3 after Stage 2: the same fitted VAE (its latents) and base weights
+            pipe.transformer = FluxTransformer2DModel.from_pretrained(Path(cfg.tiny_base)/'transformer')
+            pipe.vae = AutoencoderKL.from_pretrained(Path(cfg.tiny_base)/'vae')
+        elif cfg.tiny_vae_steps and train_images is not None:
+            fit_tiny_vae(pipe.vae, train_images, steps=cfg.tiny_vae_steps, seed=cfg.seed, max_cpu_s=cfg.tiny_vae_cpu_s)
         pe, pooled = load_prompt_embeds(cache) if cache.exists() else tiny_prompt_embeds(pipe.transformer)
         if base_dir is not None:
             pipe.transformer.save_pretrained(Path(base_dir)/'transformer'); pipe.vae.save_pretrained(Path(base_dir)/'vae')
@@ -247,7 +259,7 @@ class FluxTrainer(Trainer):
     "Stage 2/3 on the shared training loop: data, model (+ latent cache), trainable weights, optimizer, the loss and the validation."
     kind, best_metric = 'flux_adapter', 'loss'      # best/: the lowest validation loss (fixed noise)
     resume_must_match = ('guidance', 'lora_rank', 'lora_alpha', 'tiny', 'pretrained_model', 'freeze_decomposition', 'optimizer',
-                         'guidance_token_dim', 'guidance_rank')   # what the trainable weights and optimizer state are shaped by
+                         'guidance_token_dim', 'guidance_rank', 'train_transformer')   # what the trainable weights and optimizer state are shaped by
     def __init__(self, cfg:FluxTrainConfig, accelerator=None, callbacks=()):
         super().__init__(check_flux_combination(cfg), accelerator=accelerator, callbacks=callbacks)
 
@@ -359,6 +371,42 @@ def validate(self:FluxTrainer, save_png:bool=True)->dict:
         save_figure(fig, Path(cfg.vis_dir)/f'step_{self.step:07d}.png', dpi=72)
     return out
 
+# %% ../nbs/08_train_flux.ipynb #5a3e1f20
+class SampleStrip:
+    "Trainer callback: sample the first `n` validation scenes before training and at `fractions` of the run (of `max_time_s`, else of its steps); `figure()` draws the strip."
+    def __init__(self, n:int=2, fractions=(0.1, 0.3, 1.0), num_inference_steps:int=20, seed:int=0):
+        if not fractions or any(not 0 < f <= 1 for f in fractions):
+            raise ValueError(f"fractions={fractions!r}: expected values in (0, 1], e.g. (0.1, 0.3, 1.0)")
+        self.n, self.fractions, self.num_inference_steps, self.seed = n, sorted(fractions), num_inference_steps, seed
+        self.samples, self.rgb, self.ir = [], None, None   # samples: (step, IR [n,1,H,W]) in the order taken
+    def _progress(self, t)->float:
+        budget = t.setting('max_time_s')
+        return t.budget_used_s / budget if budget else t.step / max(t.total_steps, 1)
+    def _take(self, t):
+        model = t.unwrapped
+        batch = t.sample_batch(); rgb = batch['rgb'][:self.n]
+        parked = 'vae' not in model._modules                  # cached inputs: the VAE and Stage-1 net wait elsewhere
+        with model.frozen_parts_on(t.accelerator.device) if parked else contextlib.nullcontext():
+            ir = model.generate(rgb, num_inference_steps=self.num_inference_steps, seed=self.seed).float().cpu()
+        self.rgb, self.ir = rgb.cpu(), batch['infrared'][:self.n].cpu()
+        self.samples.append((t.step, ir))
+    def before_fit(self, t): self.samples = []; self._take(t)
+    def after_step(self, t):
+        taken = len(self.samples) - 1                         # fractions already sampled (the first sample is step 0)
+        if taken < len(self.fractions) and self._progress(t) >= self.fractions[taken]: self._take(t)
+    def after_fit(self, t):
+        if not self.samples or self.samples[-1][0] != t.step: self._take(t)
+    def figure(self, size:float=1.4):
+        "Rows = scenes; columns = RGB | the sample at each step taken | true IR."
+        if not self.samples: raise ValueError("SampleStrip: no samples yet (pass it to FluxTrainer(callbacks=[...]) and fit)")
+        images, titles, cmaps = [], [], []
+        for i in range(self.rgb.shape[0]):
+            row = [self.rgb[i]] + [ir[i, 0] for _, ir in self.samples] + [self.ir[i, 0]]
+            images += row; cmaps += [None] + ['inferno'] * (len(row) - 1)
+            titles += ['RGB'] + [f'step {s}' for s, _ in self.samples] + ['true IR']
+        return show_grid(images, titles=titles, ncols=len(self.samples) + 2, cmaps=cmaps, size=size)
+
+
 # %% ../nbs/08_train_flux.ipynb #65f40410
 @patch
 def checkpoint_models(self:FluxTrainer)->dict:
@@ -386,9 +434,9 @@ def load_extra_state(self:FluxTrainer, state:dict):
         self.noise_generator.set_state(torch.tensor(state['noise_generator'], dtype=torch.uint8))
 
 # %% ../nbs/08_train_flux.ipynb #b1815c44
-def train_flux(cfg:FluxTrainConfig)->dict:
-    "Stage 2/3 in one call: build a `FluxTrainer` from `cfg` and `fit` it; returns the run summary."
-    return FluxTrainer(cfg).fit()
+def train_flux(cfg:FluxTrainConfig, callbacks=())->dict:
+    "Stage 2/3 in one call: build a `FluxTrainer` from `cfg` (and loop `callbacks`, e.g. a `SampleStrip`) and `fit` it; returns the run summary."
+    return FluxTrainer(cfg, callbacks=callbacks).fit()
 
 # %% ../nbs/08_train_flux.ipynb #df9d38ec
 @call_parse
