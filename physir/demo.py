@@ -9,7 +9,7 @@ __all__ = ['DEMO_PRESETS', 'STAGES', 'DemoPreset', 'ReportSection', 'write_repor
            'physir_demo']
 
 # %% ../nbs/17_demo.ipynb #7a1c3fc4
-import copy, dataclasses, html, json, time, base64, io, tempfile
+import copy, dataclasses, html, json, time, base64, io, tempfile, textwrap
 from pathlib import Path
 import numpy as np
 import torch
@@ -356,7 +356,7 @@ def comparison_figure(dataset, predictions:dict, n:int, path, size:float=1.6)->P
         for c, img in enumerate(panels):
             ax = axes[r, c]; ax.imshow(img.numpy(), cmap=None if img.ndim == 3 else 'inferno', vmin=0, vmax=1)
             ax.set_xticks([]); ax.set_yticks([])
-            if r == 0: ax.set_title(cols[c], fontsize=8)
+            if r == 0: ax.set_title('\n'.join(textwrap.wrap(cols[c], 22)), fontsize=8)   # long labels wrap, not overlap
     return save_figure(fig, path)
 
 # %% ../nbs/17_demo.ipynb #57d31461
