@@ -131,8 +131,13 @@ class DirectLoss(nn.Module):
 # %% ../nbs/06_train_decomposition.ipynb #71307583
 class DecompositionTrainer(Trainer):
     "Stage 1 on the shared loop: the data, pseudo-labels, network and loss of `method` ('fusion', or the 'direct' baseline)."
-    best_metric, name = 'fusion', 'stage 1'   # best/: lowest validation fusion loss (the training one without a validation split)
+    best_metric = 'fusion'   # best/: lowest validation fusion loss (the training one without a validation split)
     resume_must_match = ('method', 'backbone', 'num_material_classes', 'context_channels', 'position', 'dataset_names')   # the network's shape
+
+    @property
+    def name(self)->str:
+        "What the run's progress bar, closing line and busy-machine warning call it."
+        return 'direct baseline' if self.cfg.method == 'direct' else 'stage 1'
 
     @property
     def kind(self)->str:
