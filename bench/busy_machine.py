@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""How a Stage-1 time budget behaves on a busy machine (issue 22): steps in a `--seconds` budget at the demo's `small`
+"""How a Stage-1 time budget behaves on a busy machine: steps in a `--seconds` budget at the demo's `small`
 Stage-1 settings (128 px, batch 8, resnet18), idle and beside `--busy` plain busy loops (`yes > /dev/null`), for each
 option: the wall-clock budget with torch's default threads, with 1 thread, and the CPU-time budget (default threads, 1 thread).
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# One-line errors from the real console scripts (issue 22 point 3): each case prints `CLI: error: ...` and rc=2.
+# One-line errors from the real console scripts: each case prints `CLI: error: ...` and rc=2.
 # Run from the repository root: PYTHONPATH=$PWD bench/cli_errors_check.sh (about 2 minutes on 2 cores)
 set -u
 B=${PHYSIR_BIN:-$(dirname $(command -v python))};  # the venv bin folder (physir_* scripts) W=/tmp/cli_rel; rm -rf $W; mkdir -p $W

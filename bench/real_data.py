@@ -220,7 +220,7 @@ def part_x(real:Path, runs:dict, train_mean_ir:float, eval_max_side:int, figures
 
 def _fmt_row(name, s): return f"  {name:<26} {s['psnr']:>8.2f} {s['ssim']:>7.3f} {s['rho_ir']:>7.3f}"
 
-# --- (d) the tiny FLUX-Fill on RoadScene (issue 21; self-contained: `--parts d --flux_budget_s S`) ---
+# --- (d) the tiny FLUX-Fill on RoadScene, scored beside fusion and direct (self-contained: `--parts d --flux_budget_s S`) ---
 # It sits before `main` because fastcore's call_parse runs `main` where it is defined.
 def part_flux(real:Path, work:Path, budget_s:float, stage1_budget_s:float, n_holdout:int=41, image_size:int=64,
               sampling_steps:int=20, vae_budget_s:float=60, batch_size:int=8, learning_rate:float=1e-3, seed:int=0,

@@ -54,7 +54,7 @@ def read_record(folder, complete:bool=True)->CheckpointRecord|None:
     state = upgrade_checkpoint_state(state, kind) if isinstance(state, dict) else {}
     model_config = model_config if isinstance(model_config, dict) else {}
     config = state.get('config') if isinstance(state.get('config'), dict) else {}
-    geometry = next((r['geometry'] for r in (state, config, model_config) if isinstance(r.get('geometry'), dict)), None)
+    geometry = state.get('training_geometry') if isinstance(state.get('training_geometry'), dict) else None   # Stage 1 writes it
     return CheckpointRecord(kind, folder, config, state, model_config, geometry)
 
 # %% ../nbs/05b_checkpoints.ipynb #923782aa

@@ -376,9 +376,8 @@ def training_geometry(record, # a `CheckpointRecord`, or a checkpoint path (reso
     """The scale a checkpoint was trained at, one notion for every method: `working_short_side` (px: the short side a whole frame
     needs at inference) and `source` (what the checkpoint recorded); None when it records none (Stage-1 checkpoints from before the record)."""
     record = as_record(record)
-    state = record.state or {}
     if method in ('fusion', 'direct'):
-        g = state.get('training_geometry')
+        g = record.geometry
         if not g or record.kind == 'flux_adapter': return None
         crops = (f"{g['image_size']} px samples: crops of {g['crop_fraction'][0]:.0%}–{g['crop_fraction'][1]:.0%} of the short side"
                  + (f", {g['whole_frame']:.0%} whole frames" if g.get('whole_frame') else '') if 'crop_fraction' in g else
