@@ -115,10 +115,7 @@ def part_a(real:Path, net, short_side:int)->dict:
 @torch.no_grad()
 def score_holdout(pairs, generators:dict, train_mean_ir:float)->dict:
     "Per-image PSNR/SSIM/ρ against the real IR at its own size for each generator and each trivial baseline (`physir.metrics.score_with_baselines`)."
-    samples = [load_pair(record) for record in pairs]
-    rgbs, refs = [s['rgb'] for s in samples], [s['infrared'] for s in samples]
-    preds = {name: [gen(rgb) for rgb in rgbs] for name, gen in generators.items()}
-    return score_with_baselines(preds, refs, rgbs, train_mean_ir, verbose=False)
+    return score_cross(pairs, generators, train_mean_ir)[0]
 
 # --- (c) ---
 def time_generate(method:str, checkpoint:Path, inputs:Path, out:Path)->tuple[float, float]:
@@ -135,10 +132,11 @@ def time_generate(method:str, checkpoint:Path, inputs:Path, out:Path)->tuple[flo
 # --- (x) cross-dataset ---
 CROSS_BASELINES = ('row_ramp', 'grey', 'constant')
 MIX_NAMES = ('roadscene', 'vifb')
+VIFB_LAYOUT, TNO_LAYOUT = dict(rgb_dir='input/VI', ir_dir='input/IR'), dict(rgb_dir='vi', ir_dir='ir')   # generic-format folders
 
 def cross_sets(real:Path)->dict:
     "The scoring sets of (x): {name: [PairRecord]}: RoadScene's held-out 41, VIFB (21 colour pairs), its last 7 (sorted names), TNO (42, grey visible)."
-    vifb, tno = dict(rgb_dir='input/VI', ir_dir='input/IR'), dict(rgb_dir='vi', ir_dir='ir')
+    vifb, tno = VIFB_LAYOUT, TNO_LAYOUT
     return {'RoadScene held-out 41': find_pairs(real/'roadscene', format='roadscene', split='val', holdout=41),
             'VIFB (21)': find_pairs(real/'vifb', format='generic', split='train', holdout=0, **vifb),
             'VIFB last 7': find_pairs(real/'vifb', format='generic', split='val', holdout=7, **vifb),
@@ -147,7 +145,7 @@ def cross_sets(real:Path)->dict:
 def mix_training(real:Path)->dict:
     "Training data of the mixed run: RoadScene's 180 training pairs + the first 14 VIFB pairs (sorted names), one IR style each."
     return dict(train_dir=[str(real/'roadscene'), str(real/'vifb')], format='roadscene,generic', dataset_names=','.join(MIX_NAMES),
-                data_options=[dict(holdout=41), dict(rgb_dir='input/VI', ir_dir='input/IR', holdout=7)])
+                data_options=[dict(holdout=41), dict(VIFB_LAYOUT, holdout=7)])
 
 @torch.no_grad()
 def score_cross(records, generators:dict, train_mean_ir:float)->dict:
