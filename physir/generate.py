@@ -109,11 +109,14 @@ class FusionBackend:
     method = 'fusion'
     def __init__(self, net:DecompositionNet,
                  short_side:int|None=None, # working short side (px) that reproduces the training scale; None: the input's size (long side ≤ 1024)
-                 style=None):              # nets trained on several datasets: the IR style (name or index; None: the first)
-        self.net, self.short_side, self.style = net.eval(), short_side, style
+                 style=None,               # nets trained on several datasets: the IR style (name or index; None: the first)
+                 scale:float|None=None):   # the factor training resized frames by (`training_geometry`'s `scale`): every input is scaled by it, not set to `short_side`
+        self.net, self.short_side, self.style, self.scale = net.eval(), short_side, style, scale
         self.default_max_side = 4 * short_side if short_side else 1024
     def to(self, device): self.net.to(device); return self
-    def size_for(self, H, W, max_side): return working_size(H, W, max_side, short_side=self.short_side)
+    def size_for(self, H, W, max_side):
+        "`(h, w)` for an H×W input: scaled by `scale` if set, else its short side to `short_side` (if set); long side ≤ `max_side`."
+        return working_size(H, W, max_side, short_side=self.scale * min(H, W) if self.scale else self.short_side)
     def __call__(self, rgb, seed:int=0, progress:bool=False): return self.net(rgb, style=self.style).fusion
 
 # %% ../nbs/16_generate.ipynb #953e1b1a
@@ -254,9 +257,10 @@ class IRGenerator:
     @property
     def size_note(self)->str:
         "One line for the log: the working size rule in use and why."
-        short = getattr(self.backend, 'short_side', None)
-        rule = (f"short side {short} px" + (f", long side ≤ {self.max_side} px" if self.max_side else '') if short else
-                f"the input's size, long side ≤ {self.max_side} px" if self.max_side else "the input's size")
+        short, scale = getattr(self.backend, 'short_side', None), getattr(self.backend, 'scale', None)
+        cap = f", long side ≤ {self.max_side} px" if self.max_side else ''
+        rule = (f"the input scaled ×{scale:.3f}{cap}" if scale else f"short side {short} px{cap}" if short else
+                f"the input's size{cap}")
         return f"working size: {rule} ({self.size_reason})"
 
     @property
@@ -374,7 +378,8 @@ def from_checkpoint(cls:LGTBackend,
 def training_geometry(record, # a `CheckpointRecord`, or a checkpoint path (resolved once)
                       method:str)->dict|None:
     """The scale a checkpoint was trained at, one notion for every method: `working_short_side` (px: the short side a whole frame
-    needs at inference) and `source` (what the checkpoint recorded); None when it records none (Stage-1 checkpoints from before the record)."""
+    needs at inference), for Stage 1 with a recorded `frame_size` also `scale` (= `working_short_side / min(frame_size)`: the factor
+    its training resized frames by) and `source` (what the checkpoint recorded); None when it records none (Stage-1 checkpoints from before the record)."""
     record = as_record(record)
     if method in ('fusion', 'direct'):
         g = record.geometry
@@ -382,8 +387,10 @@ def training_geometry(record, # a `CheckpointRecord`, or a checkpoint path (reso
         crops = (f"{g['image_size']} px samples: crops of {g['crop_fraction'][0]:.0%}–{g['crop_fraction'][1]:.0%} of the short side"
                  + (f", {g['whole_frame']:.0%} whole frames" if g.get('whole_frame') else '') if 'crop_fraction' in g else
                  f"whole frames at a {g['image_size']} px short side")
-        frames = f" of ~{g['frame_size'][1]}×{g['frame_size'][0]} px frames" if g.get('frame_size') else ''
-        return {**g, 'source': f"the checkpoint's training geometry: {crops}{frames}"}
+        frame = g.get('frame_size')
+        frames = f" of ~{frame[1]}×{frame[0]} px frames" if frame else ''
+        scale = {'scale': g['working_short_side'] / min(frame)} if frame and min(frame) > 0 else {}
+        return {**g, **scale, 'source': f"the checkpoint's training geometry: {crops}{frames}"}
     if method == 'flux':
         size = record.config.get('image_size')
         return dict(working_short_side=size, source="the checkpoint's FLUX image_size") if size else None
@@ -419,10 +426,13 @@ def from_checkpoint(cls:IRGenerator,
             if not styles: raise ValueError(f"ir_style {ir_style!r}: {folder} was trained on one dataset and has no IR styles")
             net.ir_style.index(ir_style, 1, 'cpu')   # an unknown name: one line naming the valid ones
         geometry = training_geometry(record, method)
-        short = geometry['working_short_side'] if geometry and max_side is None else None
-        backend = (FusionBackend if method == 'fusion' else DirectBackend)(net, short_side=short, style=ir_style)
-        if max_side is not None: reason = 'given max_side' + (f"; the training geometry would give a short side of {geometry['working_short_side']} px" if geometry else '')
-        elif geometry: reason = geometry['source']
+        short, scale = (geometry['working_short_side'], geometry.get('scale')) if geometry and max_side is None else (None, None)
+        backend = (FusionBackend if method == 'fusion' else DirectBackend)(net, short_side=short, style=ir_style, scale=scale)
+        if max_side is not None: reason = 'given max_side' + ('' if not geometry else f"; the training geometry would scale the input ×{geometry['scale']:.3f}"
+                                                             if geometry.get('scale') else f"; the training geometry would give a short side of {geometry['working_short_side']} px")
+        elif scale: reason = (f"the training scale: ×{scale:.3f} = working short side {short} px / {min(geometry['frame_size'])} px, the short side "
+                              f"of the median training frame; long side ≤ 4× {short} px; from {geometry['source']}")
+        elif geometry: reason = f"{geometry['source']}; no frame size recorded: every input's short side to {short} px"
         else:
             reason = f"{method}'s default: {folder} records no training geometry"
             warnings.warn(f"{folder} records no training geometry (trained before physir recorded it): generating at the input's size, "
