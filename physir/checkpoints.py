@@ -56,13 +56,18 @@ def old_layout_error(folder:Path, kind:str, state, model_config)->CheckpointErro
                                f"{CHECKPOINT_FORMAT}); convert it once: physir_convert_checkpoint {folder} NEW")
     return None
 
-def read_record(folder, complete:bool=True)->CheckpointRecord|None:
+def read_record(folder, complete:bool=True,
+                kind:str|None=None, # the kind the caller needs: another kind is named as such before an old layout is
+               )->CheckpointRecord|None:
     "The `CheckpointRecord` of checkpoint `folder` (its state.json and config.json read once); None if it is none, or (`complete`) lacks what inference reads."
     folder = checkpoint_folder(folder)
     if not folder.is_dir(): return None
     state, model_config = _json_or_none(folder/'state.json'), _json_or_none(folder/'config.json')
-    kind = kind_of_records(folder, state, model_config)
-    if kind is None: return None
+    found = kind_of_records(folder, state, model_config)
+    if found is None: return None
+    if kind is not None and found != kind:
+        raise CheckpointKindError(f"{folder}: this is {KIND_NAMES[found]} checkpoint, not {KIND_NAMES[kind]} one")
+    kind = found
     if (e := old_layout_error(folder, kind, state, model_config)) is not None: raise e
     if complete and not all((folder/f).is_file() for f in INFERENCE_FILES[kind]): return None
     state = state if isinstance(state, dict) else {}
@@ -80,8 +85,8 @@ def resolve(path, kind:str|None=None)->CheckpointRecord:
     if path.exists() and not path.is_dir():
         raise CheckpointKindError(f"checkpoint {path} is a file; physir checkpoints are folders "
                                   f"(give the folder that holds state.json/config.json and *.safetensors)")
-    record = read_record(path)
-    if record is None and (candidate := find_checkpoint(path, prefer_best=True)) is not None: record = read_record(candidate)
+    record = read_record(path, kind=kind)
+    if record is None and (candidate := find_checkpoint(path, prefer_best=True)) is not None: record = read_record(candidate, kind=kind)
     if record is None and (partial := read_record(path, complete=False)) is not None:   # a checkpoint, but not all of it
         if kind is not None and partial.kind != kind:
             raise CheckpointKindError(f"{partial.folder}: this is {KIND_NAMES[partial.kind]} checkpoint, not {KIND_NAMES[kind]} one")

@@ -683,8 +683,8 @@ def resume(self:Trainer, path)->dict|None:
         if str(path) in ('latest', 'last'):
             self.accelerator.print(f"resume={str(path)!r}: no checkpoint in {self.checkpoint_dir} yet, starting fresh"); return None
         raise CheckpointError(f"resume={str(path)!r}: no checkpoint there (expected a folder with state.json written by a physir trainer, or 'latest')")
-    expect_kind(folder, self.kind)                    # another kind's folder: named as such, before its format is checked
-    saved = read_checkpoint_state(folder)
+    try: saved = read_checkpoint_state(folder)
+    except CheckpointError: expect_kind(folder, self.kind); raise   # another kind's folder is named as such, before its format
     theirs, ours = flatten_dotted(saved.get('config') or {}), flatten_dotted(config_to_dict(self.cfg))
     for k in self.resume_must_match:
         if k in theirs and theirs[k] != ours.get(k):
