@@ -404,6 +404,7 @@ def _find_kit(root, split, strict=True, check_files=False):
     if rep.n_problems:
         if strict: raise DatasetValidationError(rep.summary() + "\nFix or remove these files, or pass strict=False to skip them.")
         warnings.warn(rep.summary() + f"\nstrict=False: skipping the {rep.n_problems} problem items.", stacklevel=3)
+    if not rep.pairs: raise DatasetValidationError(f"{Path(root)/split}: no usable RGB/infrared pairs. {LAYOUT_HELP}")
     return [PairRecord(n, r, i, split, 'kit', gt=g) for n, r, i, g in rep.pairs]
 
 def _find_llvip(root, split, strict=True):

@@ -288,14 +288,9 @@ def best_score(self:DecompositionTrainer, val:dict, train_terms:dict)->float|Non
 def best_metric_name(self:DecompositionTrainer, val:dict)->str: return 'val/fusion' if val else 'train/fusion'
 
 @patch
-def checkpoint_files(self:DecompositionTrainer)->dict:
-    "`config.json` of the network: every checkpoint folder also loads with `DecompositionNet.load` (or `load_stage1_net`)."
-    return {'config.json': json.dumps(self.unwrapped.config, indent=2)}
-
-@patch
 def extra_state(self:DecompositionTrainer)->dict:
     "The network's config, what the pseudo-labels were fitted with, and the training geometry, for `state.json`."
-    return dict(model_config=self.unwrapped.config, labels=self.labels_state(), training_geometry=self.training_geometry())
+    return dict(model_config=dict(self.unwrapped.config), labels=self.labels_state(), training_geometry=self.training_geometry())
 
 @patch
 def training_geometry(self:DecompositionTrainer)->dict:

@@ -5,15 +5,15 @@
 # %% auto #0
 __all__ = ['CHECKPOINT_KINDS', 'KIND_NAMES', 'CHECKPOINT_PREFIX', 'CHECKPOINT_FORMAT', 'BEST_NAMES', 'LOOP_DEFAULTS',
            'RUN_FOLDERS', 'capture_rng_state', 'restore_rng_state', 'checkpoint_folder', 'clean_checkpoint_folder',
-           'claim_checkpoint_dir', 'NonFiniteError', 'save_checkpoint', 'CheckpointError', 'checkpoint_kind',
-           'kind_of_records', 'expect_kind', 'checkpoint_name', 'list_checkpoints', 'find_checkpoint',
-           'upgrade_checkpoint_state', 'read_checkpoint_state', 'load_tensors_file', 'verify_checkpoint_files',
-           'load_checkpoint', 'TrainLogger', 'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress',
-           'main_process_value', 'runqueue_waits', 'StepRateMonitor', 'EpochSampler', 'SeededItems', 'Trainer',
-           'BudgetBar']
+           'claim_checkpoint_dir', 'NonFiniteError', 'is_pretrained_model', 'model_weights_file', 'save_checkpoint',
+           'CheckpointError', 'checkpoint_kind', 'kind_of_records', 'expect_kind', 'checkpoint_name',
+           'list_checkpoints', 'find_checkpoint', 'old_format_error', 'read_checkpoint_state', 'load_tensors_file',
+           'verify_checkpoint_files', 'load_checkpoint', 'TrainLogger', 'NonFiniteGuard', 'make_accelerator',
+           'lr_factor', 'run_progress', 'main_process_value', 'runqueue_waits', 'StepRateMonitor', 'EpochSampler',
+           'SeededItems', 'Trainer', 'BudgetBar']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
-import json, os, re, random, shutil, tempfile, time, math, csv, contextlib, zipfile, dataclasses, statistics
+import json, os, re, random, shutil, sys, tempfile, time, math, csv, contextlib, zipfile, dataclasses, statistics
 from pathlib import Path
 import numpy as np
 import torch
@@ -119,6 +119,16 @@ def _nonfinite_tensors(models:dict, optimizer=None)->list[str]:
                     if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
     return bad
 
+def is_pretrained_model(model)->bool:
+    "A diffusers `ModelMixin` (config.json + diffusion_pytorch_model.safetensors through `save_pretrained`): Stage-1 nets, `LGTUNet`."
+    mixin = sys.modules.get('diffusers.models.modeling_utils')   # not imported: no model can be one (and importing diffusers costs)
+    return mixin is not None and isinstance(model, mixin.ModelMixin)
+
+def model_weights_file(folder:Path, name:str, model)->Path:
+    "Where checkpoint `folder` holds the weights of `models[name]`: `save_pretrained`'s file (in the folder for 'model', else in NAME/), or NAME.safetensors."
+    if not is_pretrained_model(model): return Path(folder)/f'{name}.safetensors'
+    return (Path(folder) if name == 'model' else Path(folder)/name)/'diffusion_pytorch_model.safetensors'
+
 def _write_file(path:Path, content):
     "Write `content` to `path`: text, bytes, or a callable that writes `path` itself (a file or a folder)."
     if callable(content): content(path)
@@ -138,12 +148,14 @@ def save_checkpoint(directory, models:dict, optimizer=None, scheduler=None, stat
                                  f"{', '.join(bad[:3])}; the previous checkpoint is kept")
     stage = on_stage or (lambda name: None)
     with atomic_folder(directory, stage, link=link) as tmp:
-        for name, model in models.items(): save_model(model, str(tmp/f'{name}.safetensors')); stage(f'{name}.safetensors')
+        for name, model in models.items():   # a diffusers model as `save_pretrained` writes it (config.json + weights), others as NAME.safetensors
+            if is_pretrained_model(model): model.save_pretrained(tmp if name == 'model' else tmp/name); stage(name)
+            else: save_model(model, str(tmp/f'{name}.safetensors')); stage(f'{name}.safetensors')
         if optimizer is not None: torch.save(optimizer.state_dict(), tmp/'optimizer.pt'); stage('optimizer.pt')
         if scheduler is not None: torch.save(scheduler.state_dict(), tmp/'scheduler.pt'); stage('scheduler.pt')
         (tmp/'rng.json').write_text(json.dumps(capture_rng_state())); stage('rng.json')
         for name, content in (files or {}).items(): _write_file(tmp/name, content); stage(name)
-        record = {'kind': kind, 'models': sorted(models), 'saved_at': time.time(), **(state or {})}
+        record = {'format': CHECKPOINT_FORMAT, 'kind': kind, 'models': sorted(models), 'saved_at': time.time(), **(state or {})}
         (tmp/'state.json').write_text(json.dumps(record, indent=2, default=str)); stage('state.json')
     return Path(directory)
 
@@ -173,7 +185,9 @@ def kind_of_records(path:Path, state, config)->str|None:
         model = (state.get('config') or {}).get('model') if isinstance(state.get('config'), dict) else None
         if isinstance(model, dict) and 'style_dim' in model: return 'lgt'
         if isinstance(state.get('model_config'), dict) and 'resnet_config' in state['model_config']: return 'decomposition'
-    if isinstance(config, dict) and 'resnet_config' in config:   # a Stage-1 net's config.json names its method
+    if isinstance(config, dict) and config.get('_class_name') in ('DecompositionNet', 'DirectIRNet'):   # a Stage-1 net's save_pretrained
+        return 'direct' if config['_class_name'] == 'DirectIRNet' else 'decomposition'
+    if isinstance(config, dict) and 'resnet_config' in config:   # an older Stage-1 net's hand-written config.json names its method
         return 'direct' if config.get('method') == 'direct' else 'decomposition'
     return None
 
@@ -186,7 +200,7 @@ def expect_kind(path, kind:str)->Path:
 
 # %% ../nbs/05a_training.ipynb #1fcf90fe
 CHECKPOINT_PREFIX = 'checkpoint-'   # a run's checkpoints: CHECKPOINT_DIR/checkpoint-{step}/ (diffusers' naming), plus best/
-CHECKPOINT_FORMAT = 2               # state.json 'format': 2 = the one layout; folders without it are read through `upgrade_checkpoint_state`
+CHECKPOINT_FORMAT = 3               # state.json 'format': 3 = models in `save_pretrained`'s layout; older folders: physir_convert_checkpoint OLD NEW
 _LEGACY_RUN_FOLDER = re.compile(r'(?:step_|epoch_)\d+|last')   # what trainers wrote before checkpoint-{step}
 
 def checkpoint_name(step:int)->str:
@@ -225,29 +239,21 @@ def find_checkpoint(path, run_dir=None,
 
 
 # %% ../nbs/05a_training.ipynb #021b69e2
-def upgrade_checkpoint_state(state:dict, kind:str|None=None)->dict:
-    "The one conversion from older `state.json` records (Stage 1 `last/`, FLUX `step_*`, LGT `epoch_*`) to the current one: same names in every trainer."
-    state = dict(state)
-    if state.get('format', 1) >= CHECKPOINT_FORMAT: return state
-    if kind is not None: state.setdefault('kind', kind)
-    if 'global_step' in state:                                   # LGT counted optimizer steps as global_step, time as train_seconds
-        state['step'] = state.pop('global_step'); state['budget_used_s'] = state.pop('train_seconds', 0.0)
-        state.setdefault('batch_in_epoch', 0)                    # it saved at the end of epochs only
-    if 'best_val_fusion' in state:                               # Stage 1 kept the best validation fusion loss
-        value = state.pop('best_val_fusion')
-        state['best'] = None if value is None else {'metric': 'val/fusion', 'value': value, 'step': None}
-    state.setdefault('best', None); state.setdefault('budget_used_s', 0.0); state.setdefault('nonfinite_skipped', 0)
-    state['format'] = CHECKPOINT_FORMAT
-    return state
+def old_format_error(folder, state:dict)->CheckpointError|None:
+    "The one-line refusal of a checkpoint written before today's format (None if `state` is today's)."
+    if state.get('format', 1) >= CHECKPOINT_FORMAT: return None
+    return CheckpointError(f"{folder}: a checkpoint in an older layout (state.json format {state.get('format', 1)}, today's is "
+                           f"{CHECKPOINT_FORMAT}); convert it once: physir_convert_checkpoint {folder} NEW")
 
 def read_checkpoint_state(folder)->dict:
-    "The `state.json` of checkpoint `folder`, in the current form (`upgrade_checkpoint_state`), with its `kind`; a `CheckpointError` naming the file if unreadable."
+    "The `state.json` of checkpoint `folder` (today's format); a `CheckpointError` naming the file if unreadable, or the converter if older."
     folder = checkpoint_folder(folder)
     if not (folder/'state.json').is_file():
         raise CheckpointError(f"{folder} is not a physir checkpoint (no state.json); expected a folder written by a physir trainer")
     state = _read_json(folder/'state.json')
     if not isinstance(state, dict): raise CheckpointError(f"{folder/'state.json'}: not valid JSON (truncated?)")
-    return upgrade_checkpoint_state(state, checkpoint_kind(folder))
+    if (e := old_format_error(folder, state)) is not None: raise e
+    return state
 
 
 # %% ../nbs/05a_training.ipynb #b7a10004
@@ -289,7 +295,7 @@ def load_checkpoint(directory, models:dict, optimizer=None, scheduler=None, stri
     if kind is not None: expect_kind(directory, kind)
     state = read_checkpoint_state(directory)          # older records come back in today's names
     for name, model in models.items():
-        f = directory/f'{name}.safetensors'
+        f = model_weights_file(directory, name, model)
         if not f.exists(): raise CheckpointError(f"{f}: checkpoint has no weights for '{name}' (it has {state.get('models')})")
         load_tensors_file(f, model, strict=strict)
     if optimizer is not None:
@@ -677,7 +683,8 @@ def resume(self:Trainer, path)->dict|None:
         if str(path) in ('latest', 'last'):
             self.accelerator.print(f"resume={str(path)!r}: no checkpoint in {self.checkpoint_dir} yet, starting fresh"); return None
         raise CheckpointError(f"resume={str(path)!r}: no checkpoint there (expected a folder with state.json written by a physir trainer, or 'latest')")
-    saved = read_checkpoint_state(folder)
+    try: saved = read_checkpoint_state(folder)
+    except CheckpointError: expect_kind(folder, self.kind); raise   # another kind's folder is named as such, before its format
     theirs, ours = flatten_dotted(saved.get('config') or {}), flatten_dotted(config_to_dict(self.cfg))
     for k in self.resume_must_match:
         if k in theirs and theirs[k] != ours.get(k):
