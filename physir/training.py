@@ -5,11 +5,13 @@
 # %% auto #0
 __all__ = ['CHECKPOINT_KINDS', 'KIND_NAMES', 'CHECKPOINT_PREFIX', 'CHECKPOINT_FORMAT', 'BEST_NAMES', 'LOOP_DEFAULTS',
            'RUN_FOLDERS', 'capture_rng_state', 'restore_rng_state', 'checkpoint_folder', 'clean_checkpoint_folder',
-           'claim_checkpoint_dir', 'NonFiniteError', 'save_checkpoint', 'CheckpointError', 'checkpoint_kind',
-           'kind_of_records', 'expect_kind', 'checkpoint_name', 'list_checkpoints', 'find_checkpoint',
-           'upgrade_checkpoint_state', 'read_checkpoint_state', 'load_tensors_file', 'verify_checkpoint_files',
-           'load_checkpoint', 'TrainLogger', 'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress',
-           'main_process_value', 'runqueue_waits', 'StepRateMonitor', 'EpochSampler', 'SeededItems', 'Trainer',
+           'claim_checkpoint_dir', 'NonFiniteError', 'save_checkpoint', 'CheckpointError', 'register_kind',
+           'checkpoint_kind', 'kind_of_records', 'expect_kind', 'checkpoint_name', 'list_checkpoints',
+           'find_checkpoint', 'upgrade_checkpoint_state', 'read_checkpoint_state', 'load_tensors_file',
+           'verify_checkpoint_files', 'load_checkpoint', 'TrainLogger', 'NonFiniteGuard', 'make_accelerator',
+           'lr_factor', 'run_progress', 'main_process_value', 'runqueue_waits', 'StepRateMonitor', 'EpochSampler',
+           'SeededItems', 'CancelStepException', 'CancelEpochException', 'CancelFitException', 'Callback', 'Trainer',
+           'ProgressCB', 'LogCB', 'BudgetCB', 'ValidateCB', 'CheckpointCB', 'DataConfig', 'check_data_section',
            'BudgetBar']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
@@ -23,7 +25,7 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from safetensors import safe_open
 from safetensors.torch import save_model, load_model
-from .core import atomic_write, atomic_folder, remove_folder, link_version, previous_version_path, current_umask, UserError, ConfigError, seed_everything, config_to_dict, flatten_dotted
+from .core import atomic_write, atomic_folder, remove_folder, link_version, previous_version_path, current_umask, UserError, ConfigError, seed_everything, config_to_dict, flatten_dotted, LoopConfig
 
 # %% ../nbs/05a_training.ipynb #ee52ec90
 def capture_rng_state()->dict:
@@ -104,7 +106,7 @@ def claim_checkpoint_dir(ckdir, accelerator, resume, overwrite:bool,
     return held
 
 # %% ../nbs/05a_training.ipynb #bab6de07
-CHECKPOINT_KINDS = ('decomposition', 'direct', 'flux_adapter', 'lgt')
+CHECKPOINT_KINDS = ['decomposition', 'direct', 'flux_adapter', 'lgt']   # the kinds inference knows; a stage adds its own (`register_kind`)
 
 class NonFiniteError(UserError, FloatingPointError):
     "NaN/inf where training needs numbers (losses in a row, a checkpoint's tensors): a CLI prints it as one line."
@@ -153,6 +155,12 @@ class CheckpointError(UserError, ValueError):
 
 KIND_NAMES = {'decomposition': 'a decomposition (Stage 1)', 'direct': 'a direct (Stage 1 baseline)',
                'flux_adapter': 'a FLUX adapter (Stage 2)', 'lgt': 'an LGT'}
+
+def register_kind(kind:str, name:str|None=None)->str:
+    "Make `kind` a checkpoint kind (`CHECKPOINT_KINDS`) that errors call `name` (default 'a KIND'); a `Trainer` subclass registers its `kind` when it is defined."
+    if kind not in CHECKPOINT_KINDS: CHECKPOINT_KINDS.append(kind)
+    if name or kind not in KIND_NAMES: KIND_NAMES[kind] = name or f'a {kind}'
+    return kind
 
 def _read_json(path:Path):
     try: return json.loads(path.read_text())
@@ -480,88 +488,261 @@ class SeededItems(Dataset):
 
 
 # %% ../nbs/05a_training.ipynb #448804a5
-LOOP_DEFAULTS = dict(
-    batch_size=8, num_epochs=1, max_steps=None,  # optimizer steps: num_epochs × batches per epoch, or max_steps if fewer
-    max_time_s=None, time_clock='wall',          # a time budget (seconds, resumed sessions included) on the 'wall' or 'cpu' clock
-    lr_schedule='cosine', lr_warmup=0.03, lr_warmup_steps=None, lr_final=0.01,  # warm-up (share of the run, or steps) then cosine to lr_final
-    grad_clip=1.0, gradient_accumulation_steps=1, max_nonfinite=5,
-    log_every=50, val_every=None, val_every_epochs=1, save_every=None, save_every_epochs=None, keep_checkpoints=2,
-    num_workers=0, seed=42, mixed_precision='auto', cpu=False, progress=True,
-    checkpoint_dir='./checkpoints', log_dir=None, resume=None, overwrite=False)
+LOOP_DEFAULTS = {f.name: f.default for f in dataclasses.fields(LoopConfig)}   # the loop's defaults (`LoopConfig`), by name
+
+class CancelStepException(Exception):  "Raised by a callback: the rest of this step's callbacks are skipped."
+class CancelEpochException(Exception): "Raised by a callback: the rest of this epoch's batches are skipped."
+class CancelFitException(Exception):   "Raised by a callback: training ends here (the final validation and checkpoint still follow)."
+
+class Callback:
+    "A part of the loop that runs at its events (`before_fit`, `before_epoch`, `after_step`, `after_skipped_step`, `after_epoch`, `after_train`, `after_validate`, `cleanup_fit`, `after_fit`), in `order`."
+    order = 0
 
 class Trainer:
-    """One training loop for every physir stage. A stage subclasses it and supplies `setup` (data, model, optimizer),
-    `loss_on_batch` and, optionally, `validate`, `checkpoint_files` and `extra_state`; the loop does the rest."""
-    kind:str|None = None          # the checkpoints' kind (CHECKPOINT_KINDS)
+    """One training loop for every physir stage (fastai's `Learner`). A stage subclasses it and supplies `setup` (data,
+    model, optimizer), `loss_on_batch` and, optionally, `validate`, `checkpoint_files` and `extra_state`. Logging, the
+    progress bar, the time budget, validation and checkpoints are callbacks (`default_callbacks`); a user adds one
+    with `callbacks=[...]` (order 0: after logging, before the budget's stop, validation and checkpoints)."""
+    kind:str|None = None          # the checkpoints' kind: registered when the stage is defined (`register_kind`)
+    kind_name:str|None = None     # how errors name such a checkpoint ('a line-fit'), default 'a KIND'
     best_metric:str|None = None   # the `validate()` key whose minimum is kept in best/ (None: no best/)
     name:str = 'train'            # the progress bar's label
     resume_must_match:tuple = ()  # config keys a resumed run must share with its checkpoint (the model's shape)
 
-    def __init__(self, cfg, settings=None, accelerator=None, callbacks=()):
-        self.cfg, self.run = cfg, (settings if settings is not None else cfg)   # run: the object holding the LOOP_DEFAULTS names
-        self.accelerator = acc = accelerator or make_accelerator(self.setting('mixed_precision'), cpu=self.setting('cpu'),
-                                        gradient_accumulation_steps=self.setting('gradient_accumulation_steps'))
-        self.callbacks, self.checkpoint_dir = list(callbacks), Path(self.setting('checkpoint_dir'))
-        claim_checkpoint_dir(self.checkpoint_dir, acc, self.setting('resume'), self.setting('overwrite'), RUN_FOLDERS)
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get('kind'), str): register_kind(cls.kind, cls.kind_name)
+
+    def __init__(self, cfg, settings:LoopConfig|None=None, accelerator=None, callbacks=()):
+        self.cfg, self.loop = cfg, (settings if settings is not None else cfg)   # loop: the `LoopConfig` section
+        if not isinstance(self.loop, LoopConfig):
+            raise TypeError(f"{type(self).__name__}: the loop's settings are a physir.core.LoopConfig (a stage config "
+                            f"inheriting it, or its section), got {type(self.loop).__name__}")
+        loop = self.loop
+        self.accelerator = acc = accelerator or make_accelerator(loop.mixed_precision, cpu=loop.cpu,
+                                        gradient_accumulation_steps=loop.gradient_accumulation_steps)
+        self.callbacks = sorted([*self.default_callbacks(), *callbacks], key=lambda cb: getattr(cb, 'order', 0))
+        self.checkpoint_dir = Path(loop.checkpoint_dir)
+        claim_checkpoint_dir(self.checkpoint_dir, acc, loop.resume, loop.overwrite, RUN_FOLDERS)
         self.step = self.epoch = self.batch_in_epoch = 0; self.budget_used_s = 0.0
         self.best, self.last_val, self.last_val_step, self.history = None, {}, -1, []
-        self.times = {'data': 0., 'model': 0.}
-        self.guard = NonFiniteGuard(self.setting('max_nonfinite'))
+        self.times, self.logger = {'data': 0., 'model': 0.}, TrainLogger(enabled=False)   # LogCB replaces the logger in fit
+        self.guard = NonFiniteGuard(loop.max_nonfinite)
         self.rate_monitor, self.load_warning = StepRateMonitor(), None   # a busy machine is named at the end of fit
-        seed_everything(self.setting('seed'))              # the same initial weights in every run and every process
-        self.setup()                                        # the stage: train_dataset, model, optimizer (and what it needs)
+        seed_everything(loop.seed)              # the same initial weights in every run and every process
+        self.setup()                            # the stage: train_dataset, model, optimizer (and what it needs)
         self._prepare()
-        if self.setting('resume'): self.resume(self.setting('resume'))
+        if loop.resume: self.resume(loop.resume)
 
-    def setting(self, name:str):
-        "A loop setting (`LOOP_DEFAULTS` names) from the stage's settings, or the loop's default."
-        return getattr(self.run, name, LOOP_DEFAULTS[name])
+    # the stage's part
+    def setup(self):
+        "Set `self.train_dataset`, `self.model` (its trainable module) and `self.optimizer`; optionally `self.collate_fn`."
+        raise NotImplementedError(f"{type(self).__name__}.setup: set train_dataset, model and optimizer")
+    def loss_on_batch(self, batch)->tuple:
+        "`(loss, terms)` for one batch (`terms`: named scalars to log)."
+        raise NotImplementedError(f"{type(self).__name__}.loss_on_batch: return (loss tensor, dict of terms)")
+    def validate(self)->dict:
+        "Validation scalars (and samples written to disk); {} = no validation."
+        return {}
+    def best_score(self, val:dict, train_terms:dict)->float|None:
+        "The number `best/` minimises: `val[best_metric]` (a stage may fall back on a training term)."
+        return val.get(self.best_metric) if self.best_metric else None
+    def best_metric_name(self, val:dict)->str: return f'val/{self.best_metric}'
+    def checkpoint_models(self)->dict:
+        "Modules saved as NAME.safetensors in every checkpoint (default: the trainable model as `model`)."
+        return {'model': self.unwrapped}
+    def checkpoint_files(self)->dict:
+        "More files a checkpoint holds for inference (NAME → text, bytes or a callable writing the path); default none."
+        return {}
+    def extra_state(self)->dict:
+        "More JSON for state.json (default none); `load_extra_state` gets it back on resume."
+        return {}
+    def load_extra_state(self, state:dict): pass
+    def log_scalars(self)->dict:
+        "More scalars logged with every `log_every` row of training terms (a stage's own timings, say); default none."
+        return {}
+    def default_callbacks(self)->list:
+        "The loop's own parts, as callbacks: progress bar, log, time budget, validation, checkpoints."
+        return [ProgressCB(), LogCB(), BudgetCB(), ValidateCB(), CheckpointCB()]
+    @property
+    def unwrapped(self)->nn.Module:
+        "The bare model (unwrapped from DDP/mixed-precision wrappers)."
+        return self.accelerator.unwrap_model(self.model)
 
+    # the loop
+    def callback(self, event:str):
+        "Call `event(trainer)` on every callback that has it, in `order`."
+        for cb in self.callbacks:
+            if (f := getattr(cb, event, None)) is not None: f(self)
 
-# %% ../nbs/05a_training.ipynb #8dafe20a
-@patch
-def setup(self:Trainer):
-    "The stage's part: set `self.train_dataset`, `self.model` (its trainable module) and `self.optimizer`; optionally `self.collate_fn`."
-    raise NotImplementedError(f"{type(self).__name__}.setup: set train_dataset, model and optimizer")
+    def fit(self, time_limit_s:float|None=None, # this call stops (and checkpoints) after this many seconds; unlike max_time_s the schedule ignores it
+           )->dict:
+        "Train until `max_steps` / `num_epochs` / `max_time_s` (`BudgetCB`); its callbacks log, validate, keep best and checkpoint on the way; returns a summary."
+        self.time_limit_s, self.stop, self.last, self.last_saved = time_limit_s, False, {}, None
+        self.t_start, self.budget_at_start, self._t_budget, self.step0 = time.perf_counter(), self.budget_used_s, None, self.step
+        try:
+            self.callback('before_fit')
+            try:
+                while not self.stop and self.epoch < self.loop.num_epochs: self._one_epoch()
+            except CancelFitException: pass
+            self.callback('after_train')        # the final validation and checkpoint
+        finally: self.callback('cleanup_fit')    # the bar and the log are closed, whatever happened
+        self.load_warning = self.rate_monitor.warning(self.name, self.step - self.step0, self.loop.max_time_s, self.loop.time_clock)
+        self.callback('after_fit')
+        return self.summary(self.last, time.perf_counter() - self.t_start)
 
-@patch
-def loss_on_batch(self:Trainer, batch)->tuple:
-    "The stage's part: `(loss, terms)` for one batch (`terms`: named scalars to log)."
-    raise NotImplementedError(f"{type(self).__name__}.loss_on_batch: return (loss tensor, dict of terms)")
+    def _one_epoch(self):
+        "The rest of the current epoch (from `batch_in_epoch` after a resume): a step per accumulation window, its callbacks after each."
+        acc = self.accelerator
+        loader = acc.skip_first_batches(self.train_dl, self.batch_in_epoch) if self.batch_in_epoch else self.train_dl
+        loader.set_epoch(self.epoch)          # accelerate passes it on to EpochSampler (the shuffle's seed) ...
+        self.train_items.epoch = self.epoch   # ... and the loop to the items' augmentation seeds
+        self.callback('before_epoch')
+        batches = iter(loader)
+        try:
+            while True:
+                self.rate_monitor.begin(); t0 = time.perf_counter(); batch = next(batches, None)
+                if batch is None: break
+                self.times['data'] += time.perf_counter() - t0
+                self.terms = self.train_step(batch); self.batch_in_epoch += 1
+                self.rate_monitor.end(closes_step=acc.sync_gradients)
+                if not acc.sync_gradients: continue
+                if self.terms is not None: self.last = self.terms; self.history.append((self.step, self.terms['loss']))
+                try: self.callback('after_step' if self.terms is not None else 'after_skipped_step')
+                except CancelStepException: pass
+        except CancelEpochException: pass
+        if self.batch_in_epoch >= len(self.train_dl):   # the epoch ran to its end
+            self.epoch += 1; self.batch_in_epoch = 0
+            self.callback('after_epoch')
 
-@patch
-def validate(self:Trainer)->dict:
-    "The stage's part (optional): validation scalars (and samples written to disk); {} = no validation."
-    return {}
+    def train_step(self, batch)->dict|None:
+        "One forward/backward; at the end of an accumulation window one optimizer step (counted in `step`). Returns the window's mean terms, None mid-window or when the step was skipped (non-finite loss or gradient, agreed by all processes)."
+        acc, t0 = self.accelerator, time.perf_counter()
+        self.model.train()
+        if not getattr(self, '_window', None): self._window = []; self.guard.watch(self.unwrapped)   # a skipped step puts BatchNorm statistics back
+        with acc.accumulate(self.model):
+            with acc.autocast(): loss, terms = self.loss_on_batch(batch)
+            acc.backward(loss)
+            self._window.append((loss.detach().float().reshape(1), {k: _as_float(v) for k, v in terms.items()}))
+            if not acc.sync_gradients: self.times['model'] += time.perf_counter() - t0; return None
+            clip = self.loop.grad_clip   # the norm is computed even without clipping: a finite loss can still give inf gradients
+            norm = acc.clip_grad_norm_([p for p in self.unwrapped.parameters() if p.requires_grad], clip if clip and clip > 0 else math.inf)
+            health = torch.cat([l for l, _ in self._window])
+            if acc.mixed_precision != 'fp16' and norm is not None:   # fp16's GradScaler makes inf gradients on purpose and skips those steps itself
+                health = torch.cat([health, torch.as_tensor(norm, device=health.device).float().reshape(1)])
+            ok = self.guard.check(health, step=self.step, accelerator=acc)
+            if ok: self.optimizer.step(); self.step += 1
+            self._measure_budget()
+            if ok: self.scheduler.step()   # the next step's rate, from the progress after this one (step and budget)
+            self.optimizer.zero_grad(set_to_none=True)
+        window, self._window = self._window, []
+        if acc.device.type == 'cuda': torch.cuda.synchronize()   # so the model time is real, not launch time
+        self.times['model'] += time.perf_counter() - t0
+        if not ok: return None
+        out = {'loss': float(torch.cat([l for l, _ in window]).mean())}
+        for k in window[0][1]: out[k] = sum(t[k] for _, t in window) / len(window)
+        return out
 
-@patch
-def checkpoint_models(self:Trainer)->dict:
-    "Modules saved as NAME.safetensors in every checkpoint (default: the trainable model as `model`)."
-    return {'model': self.unwrapped}
+    def summary(self, last:dict, seconds:float)->dict:
+        "What `fit` returns, and the closing line it prints: where the checkpoints are and which one `best/` is, and why; `load_warning`: a busy machine's line (`StepRateMonitor`), else None."
+        best = self.best
+        why = (f"best/ is step {best['step']} ({best['metric']} {best['value']:.4g})" if best and best.get('step') is not None
+               else 'no best/ (no validation score)' if best is None else f"best/: {best['metric']} {best['value']:.4g}")
+        line = (f"{self.name}: done at step {self.step} (epoch {self.epoch}, {self.budget_used_s:.0f} s of budget used); "
+                f"{self.last_saved.name}/ in {self.checkpoint_dir}; {why}"
+                + (f"; {self.guard.skipped} non-finite steps skipped" if self.guard.skipped else ''))
+        if self.loop.progress: self.accelerator.print(line)
+        if self.load_warning: self.accelerator.print(f"warning: {self.load_warning}")   # never silent, with or without progress
+        return dict(step=self.step, epoch=self.epoch, train=last, val=self.last_val, best=best, checkpoint=str(self.last_saved),
+                    nonfinite_skipped=self.guard.skipped, seconds=seconds, budget_used_s=self.budget_used_s, message=line,
+                    load_warning=self.load_warning)
 
-@patch
-def checkpoint_files(self:Trainer)->dict:
-    "More files a checkpoint holds for inference (NAME → text, bytes or a callable writing the path); default none."
-    return {}
+def _as_float(v)->float: return float(v.detach().float().item()) if isinstance(v, torch.Tensor) else float(v)
 
-@patch
-def extra_state(self:Trainer)->dict:
-    "More JSON for state.json (default none); `load_extra_state` gets it back on resume."
-    return {}
+# %% ../nbs/05a_training.ipynb #01bf7075
+class ProgressCB(Callback):
+    "The progress bar (`BudgetBar`, main process, with `progress`): the loss and skipped steps after each optimizer step."
+    order = -30
+    def before_fit(self, t): self.bar = BudgetBar(t, disable=not (t.loop.progress and t.accelerator.is_local_main_process))
+    def after_step(self, t): self.bar.update(loss=f"{t.terms['loss']:.4f}", skipped=t.guard.skipped)
+    def after_skipped_step(self, t): self.bar.update(skipped=t.guard.skipped)
+    def cleanup_fit(self, t):
+        if getattr(self, 'bar', None) is not None: self.bar.close(); self.bar = None
 
-@patch
-def load_extra_state(self:Trainer, state:dict): pass
+class LogCB(Callback):
+    "Every `log_every` steps: the mean training terms since the last row, the learning rates, skipped steps and the stage's `log_scalars` (TensorBoard + `log_dir/metrics.csv`)."
+    order = -20
+    def before_fit(self, t):
+        log_dir = t.loop.log_dir
+        t.logger = TrainLogger(log_dir, csv_path=Path(log_dir)/'metrics.csv' if log_dir else None, enabled=t.accelerator.is_main_process)
+        self.running = {}
+    def after_step(self, t):
+        for k, v in t.terms.items(): self.running.setdefault(k, []).append(v)
+        if t.step % t.loop.log_every: return
+        t.logger.log(t.step, **{f'train/{k}': sum(v) / len(v) for k, v in self.running.items()},
+                     **{f'lr/{g.get("name", i)}': g['lr'] for i, g in enumerate(t.optimizer.param_groups)},
+                     nonfinite_skipped=t.guard.skipped, **t.log_scalars())
+        self.running = {}
+    def cleanup_fit(self, t): t.logger.close()
 
-@patch
-def log_scalars(self:Trainer)->dict:
-    "More scalars logged with every `log_every` row of training terms (a stage's own timings, say); default none."
-    return {}
+class BudgetCB(Callback):
+    "Stops the run when it is out of steps or out of the `max_time_s` budget (the same answer on every process), or when this call's `time_limit_s` is used."
+    order = 10
+    def before_fit(self, t): t.stop = t._should_stop()
+    def after_step(self, t):
+        over = t.time_limit_s is not None and t.budget_used_s - t.budget_at_start >= t.time_limit_s
+        if t._should_stop() or over: t.stop = True; raise CancelEpochException()   # the final validation and save follow
+    after_skipped_step = after_step
 
-@patch(as_prop=True)
-def unwrapped(self:Trainer)->nn.Module:
-    "The bare model (unwrapped from DDP/mixed-precision wrappers)."
-    return self.accelerator.unwrap_model(self.model)
+class ValidateCB(Callback):
+    "Validation (and `best/`) every `val_every` steps, else every `val_every_epochs` epochs, and at the end of the run."
+    order = 20
+    def after_step(self, t):
+        if (n := t.loop.val_every) and t.step % n == 0: t.validate_and_keep_best(t.last)
+    def after_epoch(self, t):
+        if not t.stop and not t.loop.val_every and (n := t.loop.val_every_epochs) and t.epoch % n == 0: t.validate_and_keep_best(t.last)
+    def after_train(self, t):
+        if t.last_val_step != t.step: t.validate_and_keep_best(t.last)
 
+class CheckpointCB(Callback):
+    "A `checkpoint-{step}/` every `save_every` steps, every `save_every_epochs` epochs, and at the end of the run."
+    order = 30
+    def after_step(self, t):
+        if (n := t.loop.save_every) and t.step % n == 0: t.save()
+    def after_epoch(self, t):
+        if not t.stop and (n := t.loop.save_every_epochs) and t.epoch % n == 0: t.save()
+    def after_train(self, t):
+        if t.last_saved is None or t.last_saved.name != checkpoint_name(t.step): t.save()
+
+# %% ../nbs/05a_training.ipynb #7d7e2e39
+@dataclasses.dataclass
+class DataConfig:
+    "Where an image trainer's pairs come from and how they reach the network: a section of the Stage-1 and FLUX configs, read by `physir.data.train_val_datasets`."
+    train_data:str|list = './data/train'   # split folder(s) holding rgb/ and infrared/ (ROOT/train as `physir.data` lays them out), or the dataset ROOT with `format`; several datasets: a list or 'A,B'
+    val_data:str|None = './data/val'       # the validation split (None: no validation split)
+    image_size:int = 512                   # square side the pairs are resized/cropped to
+    augment:bool = True                    # random flips/crops on the training split
+    format:str|list = 'kit'                # dataset layout (physir.datasets.DATASET_FORMATS); not 'kit': train_data/val_data are the dataset ROOT
+    ir_mapping:str|list|None = None        # IR -> [0,1]: bits | bits:N | percentile:LO,HI | dataset:LO,HI | range:LO,HI | kelvin:LO,HI (None: the format's default); several datasets: a list
+    fit:str = 'resize'                     # frames without augmentation: 'resize' (short side, aspect kept) | 'stretch' | 'crop' (centre square)
+    data_options:dict|list|None = None     # format options, e.g. {holdout: 41} (see physir.datasets); several datasets: one dict each
+
+    def __post_init__(self):
+        check_data_section(self)
+        if (more := getattr(super(), '__post_init__', None)) is not None: more()   # the next section's validator
+
+    def datasets(self, val:bool=True, augment:bool|None=None, ir_mapping=None, **kwargs)->tuple:
+        "(train, val) built from this section (`physir.data.train_val_datasets`); `augment`/`ir_mapping` given replace the section's (the plain training split, mapped as before); `kwargs` on to it (`transform_options`, `names`)."
+        from .data import train_val_datasets
+        return train_val_datasets(self.train_data, self.val_data if val else None, self.image_size,
+                                  self.augment if augment is None else augment, self.format,
+                                  self.ir_mapping if ir_mapping is None else ir_mapping, self.fit, self.data_options, **kwargs)
+
+def check_data_section(cfg:DataConfig):
+    "The data section's one validator: a `ConfigError` naming the key for a size, format, fit or IR mapping that cannot be used."
+    from .data import check_data_config
+    if cfg.image_size < 1: raise ConfigError(f"config key 'image_size': must be >= 1, got {cfg.image_size}")
+    check_data_config(cfg)
 
 # %% ../nbs/05a_training.ipynb #0282d051
 RUN_FOLDERS = (f'{CHECKPOINT_PREFIX}*', *BEST_NAMES, 'last', 'step_*', 'epoch_*')   # what a run writes (and wrote before) in checkpoint_dir
@@ -569,80 +750,47 @@ RUN_FOLDERS = (f'{CHECKPOINT_PREFIX}*', *BEST_NAMES, 'last', 'step_*', 'epoch_*'
 @patch
 def _prepare(self:Trainer):
     "Loader (seeded shuffles, resumable), learning-rate schedule, `accelerate.prepare`, step counts."
-    acc, bs = self.accelerator, self.setting('batch_size')
-    self.sampler = EpochSampler(len(self.train_dataset), seed=self.setting('seed'))
-    self.train_items = SeededItems(self.train_dataset, seed=self.setting('seed'))
-    dl = DataLoader(self.train_items, batch_size=bs, sampler=self.sampler, num_workers=self.setting('num_workers'),
+    acc, loop = self.accelerator, self.loop; bs = loop.batch_size
+    self.sampler = EpochSampler(len(self.train_dataset), seed=loop.seed)
+    self.train_items = SeededItems(self.train_dataset, seed=loop.seed)
+    dl = DataLoader(self.train_items, batch_size=bs, sampler=self.sampler, num_workers=loop.num_workers,
                     collate_fn=getattr(self, 'collate_fn', None), drop_last=len(self.train_dataset) >= bs * acc.num_processes,
-                    generator=torch.Generator().manual_seed(self.setting('seed')))
+                    generator=torch.Generator().manual_seed(loop.seed))
     # stepped by the loop once per optimizer step (accelerate would step a prepared scheduler once per process)
     self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda _: self.lr_factor)
     self.model, self.optimizer, self.train_dl = acc.prepare(self.model, self.optimizer, dl)
-    self.steps_per_epoch = max(math.ceil(len(self.train_dl) / self.setting('gradient_accumulation_steps')), 1)
-    self.total_steps = self.setting('num_epochs') * self.steps_per_epoch
-    if self.setting('max_steps') is not None: self.total_steps = min(self.total_steps, self.setting('max_steps'))
+    self.steps_per_epoch = max(math.ceil(len(self.train_dl) / loop.gradient_accumulation_steps), 1)
+    self.total_steps = loop.num_epochs * self.steps_per_epoch
+    if loop.max_steps is not None: self.total_steps = min(self.total_steps, loop.max_steps)
 
 @patch(as_prop=True)
 def progress(self:Trainer)->float:
     "Share of the run done (0…1): steps over `total_steps`, or the `max_time_s` budget used, whichever is further."
-    return run_progress(self.step, getattr(self, 'total_steps', 1), self.budget_used_s, self.setting('max_time_s'))
+    return run_progress(self.step, getattr(self, 'total_steps', 1), self.budget_used_s, self.loop.max_time_s)
 
 @patch(as_prop=True)
 def lr_factor(self:Trainer)->float:
     "The learning-rate multiplier now: warm-up (`lr_warmup` share of the run, or `lr_warmup_steps`), then cosine to `lr_final` (or constant)."
-    constant = self.setting('lr_schedule') == 'constant'
-    if steps := self.setting('lr_warmup_steps'):
+    loop = self.loop; constant = loop.lr_schedule == 'constant'
+    if steps := loop.lr_warmup_steps:
         warm = min(1.0, (self.step + 1) / steps)
-        return warm if constant else warm * lr_factor(self.progress, 0.0, self.setting('lr_final'))
-    warmup, final = self.setting('lr_warmup'), self.setting('lr_final')
+        return warm if constant else warm * lr_factor(self.progress, 0.0, loop.lr_final)
+    warmup, final = loop.lr_warmup, loop.lr_final
     if constant: return final + (1 - final) * min(1.0, self.progress / warmup) if warmup else 1.0
     return lr_factor(self.progress, warmup, final)
 
-
 # %% ../nbs/05a_training.ipynb #6bc8c281
-@patch
-def train_step(self:Trainer, batch)->dict|None:
-    "One forward/backward; at the end of an accumulation window one optimizer step (counted in `step`). Returns the window's mean terms, None mid-window or when the step was skipped (non-finite loss or gradient, agreed by all processes)."
-    acc, t0 = self.accelerator, time.perf_counter()
-    self.model.train()
-    if not getattr(self, '_window', None): self._window = []; self.guard.watch(self.unwrapped)   # a skipped step puts BatchNorm statistics back
-    with acc.accumulate(self.model):
-        with acc.autocast(): loss, terms = self.loss_on_batch(batch)
-        acc.backward(loss)
-        self._window.append((loss.detach().float().reshape(1), {k: _as_float(v) for k, v in terms.items()}))
-        if not acc.sync_gradients: self.times['model'] += time.perf_counter() - t0; return None
-        clip = self.setting('grad_clip')   # the norm is computed even without clipping: a finite loss can still give inf gradients
-        norm = acc.clip_grad_norm_([p for p in self.unwrapped.parameters() if p.requires_grad], clip if clip and clip > 0 else math.inf)
-        health = torch.cat([l for l, _ in self._window])
-        if acc.mixed_precision != 'fp16' and norm is not None:   # fp16's GradScaler makes inf gradients on purpose and skips those steps itself
-            health = torch.cat([health, torch.as_tensor(norm, device=health.device).float().reshape(1)])
-        ok = self.guard.check(health, step=self.step, accelerator=acc)
-        if ok: self.optimizer.step(); self.step += 1
-        self._measure_budget()
-        if ok: self.scheduler.step()   # the next step's rate, from the progress after this one (step and budget)
-        self.optimizer.zero_grad(set_to_none=True)
-    window, self._window = self._window, []
-    if acc.device.type == 'cuda': torch.cuda.synchronize()   # so the model time is real, not launch time
-    self.times['model'] += time.perf_counter() - t0
-    if not ok: return None
-    out = {'loss': float(torch.cat([l for l, _ in window]).mean())}
-    for k in window[0][1]: out[k] = sum(t[k] for _, t in window) / len(window)
-    return out
-
-def _as_float(v)->float: return float(v.detach().float().item()) if isinstance(v, torch.Tensor) else float(v)
-
-
 @patch
 def _clock(self:Trainer)->float:
     "Seconds on the clock `max_time_s` counts: wall clock, or this process's CPU time (`time_clock='cpu'`)."
-    return time.process_time() if self.setting('time_clock') == 'cpu' else time.perf_counter()
+    return time.process_time() if self.loop.time_clock == 'cpu' else time.perf_counter()
 
 @patch
 def _measure_budget(self:Trainer):
     "Seconds of the `max_time_s` budget used so far, on the main process's clock: every process gets the same schedule and stops together."
     if getattr(self, '_t_budget', None) is None: self._t_budget = self._clock() - self.budget_used_s
     used = self._clock() - self._t_budget
-    self.budget_used_s = main_process_value(self.accelerator, used) if self.setting('max_time_s') is not None else used
+    self.budget_used_s = main_process_value(self.accelerator, used) if self.loop.max_time_s is not None else used
 
 # %% ../nbs/05a_training.ipynb #2ea33f0d
 @patch
@@ -664,7 +812,7 @@ def save(self:Trainer, name:str|None=None)->Path:
         save_checkpoint(path, self.checkpoint_models(), self.optimizer, self.scheduler, self.state_dict(), kind=self.kind,
                         files=self.checkpoint_files(), link=name is not None)   # a named one (best/) is re-saved: swapped as a link
         numbered = [p for p in list_checkpoints(self.checkpoint_dir) if p.name.startswith(CHECKPOINT_PREFIX)]
-        for old in numbered[:-self.setting('keep_checkpoints')]: remove_folder(old)
+        for old in numbered[:-self.loop.keep_checkpoints]: remove_folder(old)
     acc.wait_for_everyone()
     self.last_saved = path
     return path
@@ -691,12 +839,11 @@ def resume(self:Trainer, path)->dict|None:
     self.accelerator.print(f"resumed from {folder} (step {self.step}, epoch {self.epoch})")
     return saved
 
-
 # %% ../nbs/05a_training.ipynb #1fd6e03b
 @patch
 def _should_stop(self:Trainer)->bool:
     "Out of steps or out of the `max_time_s` budget (the same answer on every process: the budget is the main process's)."
-    budget = self.setting('max_time_s')
+    budget = self.loop.max_time_s
     return self.step >= self.total_steps or (budget is not None and self.budget_used_s >= budget)
 
 @patch
@@ -709,23 +856,8 @@ def validate_and_keep_best(self:Trainer, train_terms:dict|None=None)->dict:
     if score is not None and math.isfinite(score) and (self.best is None or score < self.best['value']):
         self.best = {'metric': self.best_metric_name(val), 'value': float(score), 'step': self.step}
         self.save('best')
-    self._event('after_validate')
+    self.callback('after_validate')
     return val
-
-@patch
-def best_score(self:Trainer, val:dict, train_terms:dict)->float|None:
-    "The number `best/` minimises: `val[best_metric]` (a stage may fall back on a training term)."
-    return val.get(self.best_metric) if self.best_metric else None
-
-@patch
-def best_metric_name(self:Trainer, val:dict)->str: return f'val/{self.best_metric}'
-
-@patch
-def _event(self:Trainer, name:str):
-    "Call `name(trainer)` on every callback that has it (before_fit, after_step, after_validate, after_fit)."
-    for cb in self.callbacks:
-        if hasattr(cb, name): getattr(cb, name)(self)
-
 
 # %% ../nbs/05a_training.ipynb #58c90652
 class _EtaBar(tqdm):
@@ -737,7 +869,7 @@ class _EtaBar(tqdm):
 class BudgetBar:
     "A tqdm bar over the run's measure: optimizer steps, or seconds of the `max_time_s` budget (its ETA then from the budget's pace since the first step; blank before)."
     def __init__(self, trainer:Trainer, disable:bool, wall=time.perf_counter):
-        self.budget, self.trainer, self.wall, self._first = trainer.setting('max_time_s'), trainer, wall, None
+        self.budget, self.trainer, self.wall, self._first = trainer.loop.max_time_s, trainer, wall, None
         total, initial, unit = ((float(self.budget), trainer.budget_used_s, 's') if self.budget else (trainer.total_steps, trainer.step, 'step'))
         fmt = '{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{eta}{postfix}]' if self.budget else None
         self.bar = _EtaBar(total=total, initial=min(initial, total), unit=unit, desc=trainer.name, dynamic_ncols=True,
@@ -757,70 +889,3 @@ class BudgetBar:
         else: self.bar.n = t.step
         self.bar.set_postfix(step=t.step, **postfix)   # set_postfix refreshes
     def close(self): self.bar.close()
-
-# %% ../nbs/05a_training.ipynb #01bf7075
-@patch
-def fit(self:Trainer, time_limit_s:float|None=None, # this call stops (and checkpoints) after this many seconds; unlike max_time_s the schedule ignores it
-       )->dict:
-    "Train until `max_steps` / `num_epochs` / `max_time_s`; log, validate, keep best and checkpoint on the way; returns a summary."
-    acc, log_dir = self.accelerator, self.setting('log_dir')
-    self.logger = TrainLogger(log_dir, csv_path=Path(log_dir)/'metrics.csv' if log_dir else None, enabled=acc.is_main_process)
-    bar = BudgetBar(self, disable=not (self.setting('progress') and acc.is_local_main_process))
-    t_start, used_before, self._t_budget = time.perf_counter(), self.budget_used_s, None   # the budget goes on from budget_used_s
-    running, last, stop, self.last_saved, step0 = {}, {}, self._should_stop(), None, self.step
-    self._event('before_fit')
-    try:
-        while not stop and self.epoch < self.setting('num_epochs'):
-            loader = acc.skip_first_batches(self.train_dl, self.batch_in_epoch) if self.batch_in_epoch else self.train_dl
-            loader.set_epoch(self.epoch)          # accelerate passes it on to EpochSampler (the shuffle's seed) ...
-            self.train_items.epoch = self.epoch   # ... and the loop to the items' augmentation seeds
-            batches = iter(loader)
-            while True:
-                self.rate_monitor.begin(); t0 = time.perf_counter(); batch = next(batches, None)
-                if batch is None: break
-                self.times['data'] += time.perf_counter() - t0
-                terms = self.train_step(batch); self.batch_in_epoch += 1
-                self.rate_monitor.end(closes_step=acc.sync_gradients)
-                if not acc.sync_gradients: continue
-                if terms is None: bar.update(skipped=self.guard.skipped); stop = self._should_stop(); continue
-                last = terms; self.history.append((self.step, terms['loss']))
-                for k, v in terms.items(): running.setdefault(k, []).append(v)
-                bar.update(loss=f"{terms['loss']:.4f}", skipped=self.guard.skipped)
-                if self.step % self.setting('log_every') == 0:
-                    self.logger.log(self.step, **{f'train/{k}': sum(v) / len(v) for k, v in running.items()},
-                                    **{f'lr/{g.get("name", i)}': g['lr'] for i, g in enumerate(self.optimizer.param_groups)},
-                                    nonfinite_skipped=self.guard.skipped, **self.log_scalars()); running = {}
-                self._event('after_step')
-                over = time_limit_s is not None and self.budget_used_s - used_before >= time_limit_s
-                stop = self._should_stop() or over
-                if stop: break                                     # the final validation and save follow below
-                if (n := self.setting('val_every')) and self.step % n == 0: self.validate_and_keep_best(last)
-                if (n := self.setting('save_every')) and self.step % n == 0: self.save()
-            if self.batch_in_epoch >= len(self.train_dl):          # the epoch ran to its end
-                self.epoch += 1; self.batch_in_epoch = 0
-                if not stop and not self.setting('val_every') and (n := self.setting('val_every_epochs')) and self.epoch % n == 0:
-                    self.validate_and_keep_best(last)
-                if not stop and (n := self.setting('save_every_epochs')) and self.epoch % n == 0: self.save()
-        if self.last_val_step != self.step: self.validate_and_keep_best(last)
-        if self.last_saved is None or self.last_saved.name != checkpoint_name(self.step): self.save()
-    finally:
-        bar.close(); self.logger.close()
-    self.load_warning = self.rate_monitor.warning(self.name, self.step - step0, self.setting('max_time_s'), self.setting('time_clock'))
-    self._event('after_fit')
-    return self.summary(last, time.perf_counter() - t_start)
-
-# %% ../nbs/05a_training.ipynb #01537a63
-@patch
-def summary(self:Trainer, last:dict, seconds:float)->dict:
-    "What `fit` returns, and the closing line it prints: where the checkpoints are and which one `best/` is, and why; `load_warning`: a busy machine's line (`StepRateMonitor`), else None."
-    best = self.best
-    why = (f"best/ is step {best['step']} ({best['metric']} {best['value']:.4g})" if best and best.get('step') is not None
-           else 'no best/ (no validation score)' if best is None else f"best/: {best['metric']} {best['value']:.4g}")
-    line = (f"{self.name}: done at step {self.step} (epoch {self.epoch}, {self.budget_used_s:.0f} s of budget used); "
-            f"{self.last_saved.name}/ in {self.checkpoint_dir}; {why}"
-            + (f"; {self.guard.skipped} non-finite steps skipped" if self.guard.skipped else ''))
-    if self.setting('progress'): self.accelerator.print(line)
-    if self.load_warning: self.accelerator.print(f"warning: {self.load_warning}")   # never silent, with or without progress
-    return dict(step=self.step, epoch=self.epoch, train=last, val=self.last_val, best=best, checkpoint=str(self.last_saved),
-                nonfinite_skipped=self.guard.skipped, seconds=seconds, budget_used_s=self.budget_used_s, message=line,
-                load_warning=self.load_warning)
