@@ -364,11 +364,15 @@ def _check_value(key:str, value, tp):
     return value
 
 # %% ../nbs/00_core.ipynb #73eec937
-def _renamed_keys(cfg, values:dict, prefix:str='')->dict:
-    "`values` with the old names in `type(cfg).RENAMED` (old → new) replaced by the new ones, with a warning for each."
+def _renamed_keys(cfg, values:dict, prefix:str='', constructor:bool=False)->dict:
+    "`values` with the old names in `type(cfg).RENAMED` (old → new) replaced by the new ones, with a warning for each; the `constructor`'s keywords keep an old name that is also a field (LGT's `save_every`: the loop's step cadence in Python, the reference's epochs in its config files)."
     renamed = getattr(type(cfg), 'RENAMED', {})
+    fields = {f.name for f in dataclasses.fields(cfg)}
+    if constructor: renamed = {k: v for k, v in renamed.items() if k not in fields}
     for old in [k for k in values if k in renamed]:
         new = renamed[old]
+        if old in fields and values[old] is None:   # an old name that is a field too, set to None (a saved config): sets nothing
+            values = {k: v for k, v in values.items() if k != old}; continue
         if new in values: raise ConfigError(f"config keys '{prefix}{old}' and '{prefix}{new}' are the same setting ('{old}' is its old name): give only '{prefix}{new}'")
         warnings.warn(f"config key '{prefix}{old}' is now called '{prefix}{new}'; the old name still works", FutureWarning, stacklevel=4)
         values = {(new if k == old else k): v for k, v in values.items()}
@@ -378,7 +382,7 @@ def accepts_renamed(cls):
     "Class decorator for a config dataclass with `RENAMED`: its constructor also takes the old names, with the warning config files get."
     init = cls.__init__
     @functools.wraps(init)
-    def __init__(self, *args, **kwargs): init(self, *args, **_renamed_keys(self, kwargs))
+    def __init__(self, *args, **kwargs): init(self, *args, **_renamed_keys(self, kwargs, constructor=True))
     cls.__init__ = __init__
     return cls
 
