@@ -382,7 +382,12 @@ def accepts_renamed(cls):
     "Class decorator for a config dataclass with `RENAMED`: its constructor also takes the old names, with the warning config files get."
     init = cls.__init__
     @functools.wraps(init)
-    def __init__(self, *args, **kwargs): init(self, *args, **_renamed_keys(self, kwargs, constructor=True))
+    def __init__(self, *args, **kwargs):
+        kwargs = _renamed_keys(self, kwargs, constructor=True)
+        fields = [f.name for f in dataclasses.fields(self) if f.init]
+        if unknown := [k for k in kwargs if k not in fields]:   # one line naming the valid keys, as a config file gets
+            raise ConfigError(f"unknown config key '{unknown[0]}' for {type(self).__name__}; valid keys: {', '.join(fields)}")
+        init(self, *args, **kwargs)
     cls.__init__ = __init__
     return cls
 
