@@ -584,5 +584,19 @@ def config_cli(cls, fields):
                 flags[path] = v
             return func(**given, flags=flags)
         cli.__signature__, cli.__doc__, cli.__name__, cli.__qualname__, cli.__module__ = full, func.__doc__, func.__name__, func.__qualname__, func.__module__
-        return call_parse(cli_errors(cli))
+        wrapped, caller = call_parse(cli_errors(cli)), inspect.currentframe().f_back
+        return _run_as_script(wrapped) if _is_script_body(caller) else wrapped
     return deco
+
+def _is_script_body(frame)->bool:
+    "True where `frame` is the top level of a file run as a script (`python -m physir.train_lgt`, as torchrun starts it), not a notebook."
+    if frame is None or frame.f_locals is not frame.f_globals or frame.f_globals.get('__name__') != '__main__': return False
+    f = frame.f_globals.get('__file__')
+    return bool(f) and Path(f).resolve() == Path(frame.f_code.co_filename).resolve()
+
+def _run_as_script(cli):
+    "Parse `sys.argv` and run `cli`, as `call_parse` does when its function's module is run as a script; a user error is one line and exit status 2."
+    from fastcore.script import anno_parser
+    args = vars(anno_parser(cli).parse_args()); args.pop('pdb', None); args.pop('xtra', None)
+    try: return cli(**args)
+    except USER_ERRORS as e: print(user_error_line(cli.__name__, e), file=sys.stderr); sys.exit(2)
