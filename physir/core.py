@@ -8,7 +8,7 @@ __all__ = ['USER_ERRORS', 'IMAGE_EXTS', 'RESIZE_IMAGE_MODES', 'seed_everything',
            'DataError', 'user_error_line', 'cli_errors', 'open_image', 'rgb_tensor', 'load_image', 'load_infrared',
            'save_image', 'save_infrared', 'resize_image', 'working_size', 'show_grid', 'save_figure', 'ConfigError',
            'accepts_renamed', 'flatten_dotted', 'load_config', 'parse_key_values', 'resolve_config', 'config_to_dict',
-           'save_config']
+           'save_config', 'check_choices', 'LoopConfig', 'check_loop_config', 'field_docs', 'config_cli']
 
 # %% ../nbs/00_core.ipynb #c0a2f074
 import os, sys, random, re, shutil, tempfile, time, json, dataclasses, typing, types, contextlib, functools, warnings
@@ -18,6 +18,9 @@ import torch
 import torch.nn.functional as F
 import yaml
 from PIL import Image, ImageOps
+import inspect
+from fastcore.script import call_parse, Param
+from fastcore.docments import docments
 
 # %% ../nbs/00_core.ipynb #0475f47e
 def seed_everything(seed:int=0):
@@ -361,11 +364,15 @@ def _check_value(key:str, value, tp):
     return value
 
 # %% ../nbs/00_core.ipynb #73eec937
-def _renamed_keys(cfg, values:dict, prefix:str='')->dict:
-    "`values` with the old names in `type(cfg).RENAMED` (old → new) replaced by the new ones, with a warning for each."
+def _renamed_keys(cfg, values:dict, prefix:str='', constructor:bool=False)->dict:
+    "`values` with the old names in `type(cfg).RENAMED` (old → new) replaced by the new ones, with a warning for each; the `constructor`'s keywords keep an old name that is also a field (LGT's `save_every`: the loop's step cadence in Python, the reference's epochs in its config files)."
     renamed = getattr(type(cfg), 'RENAMED', {})
+    fields = {f.name for f in dataclasses.fields(cfg)}
+    if constructor: renamed = {k: v for k, v in renamed.items() if k not in fields}
     for old in [k for k in values if k in renamed]:
         new = renamed[old]
+        if old in fields and values[old] is None:   # an old name that is a field too, set to None (a saved config): sets nothing
+            values = {k: v for k, v in values.items() if k != old}; continue
         if new in values: raise ConfigError(f"config keys '{prefix}{old}' and '{prefix}{new}' are the same setting ('{old}' is its old name): give only '{prefix}{new}'")
         warnings.warn(f"config key '{prefix}{old}' is now called '{prefix}{new}'; the old name still works", FutureWarning, stacklevel=4)
         values = {(new if k == old else k): v for k, v in values.items()}
@@ -375,7 +382,12 @@ def accepts_renamed(cls):
     "Class decorator for a config dataclass with `RENAMED`: its constructor also takes the old names, with the warning config files get."
     init = cls.__init__
     @functools.wraps(init)
-    def __init__(self, *args, **kwargs): init(self, *args, **_renamed_keys(self, kwargs))
+    def __init__(self, *args, **kwargs):
+        kwargs = _renamed_keys(self, kwargs, constructor=True)
+        fields = [f.name for f in dataclasses.fields(self) if f.init]
+        if unknown := [k for k in kwargs if k not in fields]:   # one line naming the valid keys, as a config file gets
+            raise ConfigError(f"unknown config key '{unknown[0]}' for {type(self).__name__}; valid keys: {', '.join(fields)}")
+        init(self, *args, **kwargs)
     cls.__init__ = __init__
     return cls
 
@@ -458,3 +470,133 @@ def save_config(cfg, path):
     d = config_to_dict(cfg); path = Path(path)
     text = json.dumps(d, indent=2) if path.suffix == '.json' else yaml.safe_dump(d, sort_keys=False)
     with atomic_write(path, 'w') as f: f.write(text)
+
+# %% ../nbs/00_core.ipynb #040556dd
+def _bound(key:str, value, ok:bool, bound:str):
+    "Raise a `ConfigError` naming `key`, the bound and the value unless `ok`."
+    if not ok: raise ConfigError(f"config key '{key}': must be {bound}, got {value!r}")
+
+def check_choices(cfg, choices:dict, prefix:str=''):
+    "Raise a `ConfigError` naming the key whose value in `cfg` is not among its `choices` {key: allowed values}."
+    for k, allowed in choices.items():
+        if getattr(cfg, k) not in allowed:
+            raise ConfigError(f"config key '{prefix}{k}': {getattr(cfg, k)!r} is not one of {', '.join(map(str, allowed))}")
+
+@dataclasses.dataclass
+class LoopConfig:
+    "The training loop's settings (`physir.training.Trainer`): one section of every stage config, which may change a default by declaring the field again."
+    SECTION = ''   # where these keys sit in a stage config, for error messages ('training.' in LGT's config.json)
+    batch_size:int = 8                   # per process
+    num_epochs:int = 1                   # optimizer steps: num_epochs × batches per epoch, or max_steps if fewer
+    max_steps:int|None = None            # stop after this many optimizer steps (None: num_epochs decides)
+    max_time_s:float|None = None         # stop after this many seconds of training in all, resumed sessions included (the schedule follows it)
+    time_clock:str = 'wall'              # what max_time_s counts: 'wall' clock, or 'cpu' time of this process (fair on shared machines)
+    lr_schedule:str = 'cosine'           # after the warm-up: 'cosine' down to lr_final, or 'constant'
+    lr_warmup:float = 0.03               # share of the run spent warming the learning rate up
+    lr_warmup_steps:int|None = None      # warm up over this many optimizer steps instead of the lr_warmup share
+    lr_final:float = 0.01                # the rate at the start of the warm-up and at the end of the run, as a share of the peak
+    grad_clip:float = 1.0                # max gradient norm; 0 disables clipping
+    gradient_accumulation_steps:int = 1  # batches per optimizer step
+    max_nonfinite:int = 5                # stop with an error after this many non-finite losses in a row
+    log_every:int = 50                   # steps between logged scalars (TensorBoard and log_dir/metrics.csv)
+    val_every:int|None = None            # steps between validations (overrides val_every_epochs when set)
+    val_every_epochs:int|None = 1        # epochs between validations
+    save_every:int|None = None           # steps between checkpoint-{step}/ folders (one is also written at the end)
+    save_every_epochs:int|None = None    # epochs between checkpoint-{step}/ folders
+    keep_checkpoints:int = 2             # the newest checkpoint-{step}/ folders kept (best/ is kept apart)
+    num_workers:int = 0                  # data-loading worker processes
+    seed:int = 42                        # the initial weights, the shuffles and the augmentation draws
+    mixed_precision:str = 'auto'         # 'auto' (bf16/fp16 on GPU, fp32 on CPU) | 'no' | 'bf16' | 'fp16'
+    cpu:bool = False                     # train on the CPU even when a GPU is present
+    progress:bool = True                 # progress bar and closing line (main process only)
+    checkpoint_dir:str = './checkpoints' # the run folder: checkpoint-{step}/ and best/
+    log_dir:str|None = None              # TensorBoard events and metrics.csv (None: no log)
+    resume:str|None = None               # 'latest' (the newest checkpoint in checkpoint_dir; 'last' too), or a checkpoint folder
+    overwrite:bool = False               # a fresh run may replace the checkpoints of another run in checkpoint_dir
+
+    def __post_init__(self):
+        check_loop_config(self)
+        if (more := getattr(super(), '__post_init__', None)) is not None: more()   # the next section's validator
+
+def check_loop_config(cfg:LoopConfig):
+    "The loop section's one validator: a `ConfigError` naming the key (with its section) for a value the loop cannot run with."
+    pre = cfg.SECTION
+    check_choices(cfg, dict(time_clock=('wall', 'cpu'), lr_schedule=('cosine', 'constant'),
+                            mixed_precision=('auto', 'no', 'bf16', 'fp16')), pre)
+    for k in ('batch_size', 'num_epochs', 'gradient_accumulation_steps', 'max_nonfinite', 'log_every', 'keep_checkpoints'):
+        _bound(pre + k, getattr(cfg, k), getattr(cfg, k) >= 1, '>= 1')
+    for k in ('max_steps', 'lr_warmup_steps', 'val_every', 'val_every_epochs', 'save_every', 'save_every_epochs'):
+        _bound(pre + k, getattr(cfg, k), getattr(cfg, k) is None or getattr(cfg, k) >= 1, '>= 1 (or none)')
+    _bound(pre + 'max_time_s', cfg.max_time_s, cfg.max_time_s is None or cfg.max_time_s > 0, '> 0 (or none)')
+    _bound(pre + 'lr_warmup', cfg.lr_warmup, 0 <= cfg.lr_warmup < 1, 'in [0, 1)')
+    _bound(pre + 'lr_final', cfg.lr_final, 0 <= cfg.lr_final <= 1, 'in [0, 1]')
+    for k in ('grad_clip', 'num_workers'): _bound(pre + k, getattr(cfg, k), getattr(cfg, k) >= 0, '>= 0')
+
+# %% ../nbs/00_core.ipynb #9fe8014e
+def field_docs(cls)->dict:
+    "The comment beside each field of dataclass `cls` (its docment), base classes' fields included."
+    out = {}
+    for c in reversed(cls.__mro__):
+        if c is object or not dataclasses.is_dataclass(c): continue
+        try: found = docments(c)
+        except Exception: continue
+        out.update({k: v for k, v in found.items() if v and k != 'return' and k in c.__dict__.get('__annotations__', {})})
+    return out
+
+def _field(cls, path:str)->tuple:
+    "(annotation, docment) of field `path` of dataclass `cls` ('section.key' for a field of a section)."
+    *sections, leaf = path.split('.')
+    for s in sections: cls = typing.get_type_hints(cls)[s]
+    hints = typing.get_type_hints(cls)
+    if leaf not in hints: raise ConfigError(f"config_cli: {cls.__name__} has no field '{leaf}'; valid keys: {', '.join(hints)}")
+    return hints[leaf], field_docs(cls).get(leaf) or ''
+
+def _cli_type(tp):
+    "The command-line type of a field annotation: bool (a switch), int, float, else str (lists: text or a YAML list)."
+    union = typing.get_origin(tp) in (typing.Union, types.UnionType)
+    args = [a for a in typing.get_args(tp) if a is not type(None)] if union else [tp]
+    return args[0] if args in ([bool], [int], [float]) else str
+
+def config_cli(cls, fields):
+    "Decorator of a CLI function with a `flags` parameter: one flag per config field in `fields` (of dataclass `cls`; 'section.key' for sections), typed by the field, its help the field's docment."
+    def deco(func):
+        sig, own = inspect.signature(func), docments(func, full=True, returns=False)
+        params, switches, lists, paths = [], set(), set(), {}
+        for name, p in sig.parameters.items():
+            if name != 'flags':
+                anno = p.annotation if isinstance(p.annotation, Param) else Param(own[name].docment or '', p.annotation)
+                params.append(p.replace(annotation=anno)); continue
+            for path in fields:
+                tp, doc = _field(cls, path); t, name = _cli_type(tp), path.rsplit('.', 1)[-1]
+                paths[name] = path
+                if t is bool: switches.add(name)
+                if 'list' in str(tp): lists.add(name)
+                params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Param(doc, t),
+                                                default=False if t is bool else None))
+        full = sig.replace(parameters=params)
+        def cli(*args, **kwargs):
+            given = full.bind(*args, **kwargs); given.apply_defaults(); given = dict(given.arguments)
+            flags = {}
+            for name, path in paths.items():
+                v = given.pop(name)
+                if name in switches and not v: v = None                      # a switch not given: the config decides
+                if name in lists and isinstance(v, str) and v.startswith('['): v = yaml.safe_load(v)   # '[bits, dataset:1,99]'
+                flags[path] = v
+            return func(**given, flags=flags)
+        cli.__signature__, cli.__doc__, cli.__name__, cli.__qualname__, cli.__module__ = full, func.__doc__, func.__name__, func.__qualname__, func.__module__
+        wrapped, caller = call_parse(cli_errors(cli)), inspect.currentframe().f_back
+        return _run_as_script(wrapped) if _is_script_body(caller) else wrapped
+    return deco
+
+def _is_script_body(frame)->bool:
+    "True where `frame` is the top level of a file run as a script (`python -m physir.train_lgt`, as torchrun starts it), not a notebook."
+    if frame is None or frame.f_locals is not frame.f_globals or frame.f_globals.get('__name__') != '__main__': return False
+    f = frame.f_globals.get('__file__')
+    return bool(f) and Path(f).resolve() == Path(frame.f_code.co_filename).resolve()
+
+def _run_as_script(cli):
+    "Parse `sys.argv` and run `cli`, as `call_parse` does when its function's module is run as a script; a user error is one line and exit status 2."
+    from fastcore.script import anno_parser
+    args = vars(anno_parser(cli).parse_args()); args.pop('pdb', None); args.pop('xtra', None)
+    try: return cli(**args)
+    except USER_ERRORS as e: print(user_error_line(cli.__name__, e), file=sys.stderr); sys.exit(2)

@@ -169,7 +169,7 @@ def forward(self:LGTUNet, x_t:torch.Tensor, # latents `[B,C,H,W]`, H and W divis
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
-from .core import ConfigError, accepts_renamed
+from .core import ConfigError, accepts_renamed, LoopConfig
 
 # %% ../nbs/10_lgt_unet.ipynb #af3d09ef
 def _bound(key:str, value, ok:bool, bound:str):
@@ -213,53 +213,32 @@ class LGTLossConfig:
 # %% ../nbs/10_lgt_unet.ipynb #a0db5f4f
 @accepts_renamed
 @dataclass
-class LGTTrainingConfig:
+class LGTTrainingConfig(LoopConfig):
+    "The `training` section: the loop's settings (`physir.core.LoopConfig`, LGT's defaults below) and LGT's own."
     # The LGT design's config.json calls the checkpoint cadence `save_every` and counts it in epochs; physir's loop
     # counts `save_every` in optimizer steps. So that key is read as `save_every_epochs` (with a FutureWarning), and
     # this section has no step cadence of its own (the loop's default: none).
     RENAMED = {'save_every': 'save_every_epochs'}
+    SECTION = 'training.'
     batch_size:int = 16
-    learning_rate:float = 1e-4
     num_epochs:int = 100
-    max_steps:int|None = None      # stop after this many optimizer steps if that comes before num_epochs
-    ode_integration_steps:int = 5  # Euler steps from t to 1 inside every training step
-    label_drop_prob:float = 0.1    # CFG dropout: style id -> null id
     save_every_epochs:int|None = 5 # epochs between checkpoints (the last step is always saved)
-    keep_checkpoints:int = 2       # newest checkpoint-{step}/ folders kept
     checkpoint_dir:str = 'checkpoints'
     log_dir:str|None = None        # TensorBoard + metrics.csv; None = checkpoint_dir/logs
-    seed:int = 42
-    mixed_precision:str = 'auto'   # 'auto' (bf16 on GPU, fp32 on CPU), 'no', 'bf16', 'fp16'
-    resume:str|None = None         # 'latest' (newest in checkpoint_dir), a checkpoint folder, or None
-    grad_clip:float = 1.0          # max gradient norm (0 = off)
-    weight_decay:float = 0.0
-    lr_schedule:Literal['constant', 'cosine'] = 'cosine'  # cosine over the run (steps or max_time_s) down to lr_final
     lr_warmup:float = 0.0          # share of the run spent warming up
     lr_final:float = 0.1           # the cosine ends at 10 % of learning_rate
-    max_time_s:float|None = None   # training budget in seconds, resumed sessions included: the cosine follows it
-    time_clock:Literal['wall', 'cpu'] = 'wall'  # the clock max_time_s counts
-    gradient_accumulation_steps:int = 1
-    max_nonfinite:int = 5          # non-finite losses in a row before training stops with an error
-    num_workers:int = 0            # DataLoader workers (the latents sit in memory)
     log_every:int = 1              # steps between log rows
-    progress:bool = True           # progress bar and closing summary line
-    cpu:bool = False               # force CPU even if a GPU is present
-    overwrite:bool = False         # a fresh run may replace the checkpoints of another run in checkpoint_dir
+    learning_rate:float = 1e-4
+    ode_integration_steps:int = 5  # Euler steps from t to 1 inside every training step
+    label_drop_prob:float = 0.1    # CFG dropout: style id -> null id
+    weight_decay:float = 0.0
     def __post_init__(self):
+        super().__post_init__()    # the loop section's checks
         t = self
-        for k in ('batch_size', 'num_epochs', 'ode_integration_steps', 'log_every', 'keep_checkpoints',
-                  'gradient_accumulation_steps', 'max_nonfinite'):
-            _bound(f'training.{k}', getattr(t, k), getattr(t, k) >= 1, '>= 1')
-        for k in ('save_every_epochs', 'max_steps'):
-            _bound(f'training.{k}', getattr(t, k), getattr(t, k) is None or getattr(t, k) >= 1, '>= 1 (or none)')
+        _bound('training.ode_integration_steps', t.ode_integration_steps, t.ode_integration_steps >= 1, '>= 1')
         _bound('training.learning_rate', t.learning_rate, t.learning_rate > 0, '> 0')
         _bound('training.label_drop_prob', t.label_drop_prob, 0 <= t.label_drop_prob <= 1, 'in [0, 1]')
-        for k in ('grad_clip', 'weight_decay', 'num_workers'): _bound(f'training.{k}', getattr(t, k), getattr(t, k) >= 0, '>= 0')
-        _bound('training.lr_warmup', t.lr_warmup, 0 <= t.lr_warmup < 1, 'in [0, 1)')
-        _bound('training.lr_final', t.lr_final, 0 <= t.lr_final <= 1, 'in [0, 1]')
-        _bound('training.max_time_s', t.max_time_s, t.max_time_s is None or t.max_time_s > 0, '> 0 (or none)')
-        _bound('training.mixed_precision', t.mixed_precision, t.mixed_precision in ('auto', 'no', 'bf16', 'fp16'),
-               "one of auto, no, bf16, fp16")
+        _bound('training.weight_decay', t.weight_decay, t.weight_decay >= 0, '>= 0')
 
 # %% ../nbs/10_lgt_unet.ipynb #a0c99d79
 @dataclass

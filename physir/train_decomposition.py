@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
-from .core import resolve_config, config_to_dict, ConfigError, cli_errors, save_figure, seed_everything, accepts_renamed
-from .training import Trainer, LOOP_DEFAULTS
-from .data import collate_pairs, split_dataset, train_val_datasets, check_data_config
+from .core import resolve_config, config_to_dict, ConfigError, save_figure, seed_everything, accepts_renamed, LoopConfig, check_choices, config_cli
+from .training import Trainer, DataConfig
+from .data import collate_pairs
 from .decomposition import DecompositionNet, DirectIRNet, DirectOutput, BACKBONES, STAGE1_METHODS, decomposition_figure
 from .pseudo_labels import PseudoLabeler
 from .losses import DecompositionLoss, ssim
@@ -27,22 +27,19 @@ from .losses import DecompositionLoss, ssim
 # %% ../nbs/06_train_decomposition.ipynb #cd1e66d2
 @accepts_renamed
 @dataclass
-class DecompTrainConfig:
-    "Stage 1 (decomposition pretraining) settings; YAML files and CLI flags override these defaults."
+class DecompTrainConfig(LoopConfig, DataConfig):
+    "Stage 1 (decomposition pretraining) settings: the data section (`DataConfig`), the loop's (`LoopConfig`, Stage 1's defaults below) and Stage 1's own; YAML files and CLI flags override these defaults."
     RENAMED = {'log_interval': 'log_every', 'val_interval': 'val_every_epochs'}   # older names of fields (a class attribute, not a field)
-    # data: folders holding rgb/ and infrared/ (ROOT/train, ROOT/val as `physir.data` lays them out); several: a list or 'A,B'
-    train_data: str|list = './data/train'
-    val_data: str|None = './data/val'   # None: no validation (best/ then tracks the training fusion loss)
-    image_size: int = 512               # square side the pairs are resized/cropped to
-    augment: bool = True                # random flips/crops on the training split
-    format: str|list = 'kit'            # dataset layout (physir.datasets.DATASET_FORMATS); not 'kit': train_data/val_data are the dataset ROOT
-    ir_mapping: str|list|None = None    # IR -> [0,1]: bits | bits:N | percentile:LO,HI | dataset:LO,HI | range:LO,HI | kelvin:LO,HI (None: the format's default)
-    fit: str = 'resize'                 # frames without augmentation: 'resize' (short side, aspect kept) | 'stretch' | 'crop' (centre square)
-    data_options: dict|list|None = None # format options, e.g. {holdout: 41} (see physir.datasets); several datasets: one dict each
+    # the loop's settings with Stage 1's defaults
+    num_epochs: int = 100
+    num_workers: int = 4                # data-loading worker processes
+    log_dir: str|None = './logs/decomposition'
+    checkpoint_dir: str = './checkpoints/decomposition'
+    save_every: int|None = 1000         # steps between checkpoint-{step}/ folders (one is also written at the end)
+    # data beyond the data section
     dataset_names: str|list|None = None # several datasets: one name each, the IR styles (default: the format, or the folder's name)
     whole_frame: float = 0.0            # share of the augmented samples that are the whole frame resized to the square (scene layout)
     position: bool = False              # the network also reads each pixel's row/column in the frame (physir.decomposition)
-    num_workers: int = 4
     # model
     method: str = 'fusion'              # 'fusion': decomposition + physics fusion on pseudo-labels | 'direct': baseline RGB → IR (same backbone)
     backbone: str = 'resnet50'          # 'resnet18' | 'resnet50' (transformers ResNetBackbone; 'tiny' for tests)
@@ -59,52 +56,20 @@ class DecompTrainConfig:
     lambda_context: float = 0.5
     lambda_fusion: float = 2.0          # the fusion (IR reconstruction) term matters most
     structure_weight: float = 1.0       # per-image normalised L1 inside the intensity term (`physir.losses.normalised_l1`)
-    # optimisation
-    batch_size: int = 8                 # per process
-    num_epochs: int = 100
+    # optimisation beyond the loop's
     learning_rate: float = 1e-4         # peak; linear warm-up, then cosine down to lr_final (over steps or the time budget)
-    lr_schedule: str = 'cosine'         # after the warm-up: 'cosine' down to lr_final, or 'constant'
-    lr_warmup: float = 0.03             # fraction of the run spent warming the learning rate up
-    lr_warmup_steps: int|None = None    # warm up over this many steps instead of the lr_warmup share
-    lr_final: float = 0.01              # the learning rate at the start of the warm-up and at the end of the run, as a share of the peak
     weight_decay: float = 1e-5
-    grad_clip: float = 1.0              # max gradient norm; 0 disables clipping
-    gradient_accumulation_steps: int = 1  # batches per optimizer step
-    max_steps: int|None = None          # stop after this many optimizer steps (None: num_epochs decides)
-    max_time_s: float|None = None       # stop after this many seconds of training in all, resumed sessions included
-    time_clock: str = 'wall'            # what max_time_s counts: 'wall' clock, or 'cpu' time of this process (fair on shared machines)
-    mixed_precision: str = 'auto'       # 'auto' (bf16/fp16 on GPU, fp32 on CPU) | 'no' | 'bf16' | 'fp16'
-    cpu: bool = False                   # force CPU even when a GPU is present
-    seed: int = 42
-    max_nonfinite: int = 5              # stop with an error after this many non-finite losses in a row
-    # logging and checkpoints
-    log_dir: str = './logs/decomposition'
-    checkpoint_dir: str = './checkpoints/decomposition'
+    # visualisation
     vis_dir: str = './visualizations/decomposition'
-    log_every: int = 50                 # steps between logged scalars (TensorBoard and log_dir/metrics.csv)
-    val_every_epochs: int = 1           # epochs between validations
-    val_every: int|None = None          # steps between validations (overrides val_every_epochs when set)
-    save_every: int = 1000              # steps between checkpoint-{step}/ folders (one is also written at the end)
-    save_every_epochs: int|None = None  # epochs between checkpoint-{step}/ folders (None: by steps only)
-    keep_checkpoints: int = 2           # the newest checkpoint-{step}/ folders kept (best/ is kept apart)
     num_vis_samples: int = 4            # validation samples drawn in each visualisation PNG
-    progress: bool = True               # progress bar and closing line (main process only)
-    resume: str|None = None             # 'latest' (the newest checkpoint in checkpoint_dir; 'last' too), or a checkpoint folder
-    overwrite: bool = False             # a fresh run may replace the checkpoints of another run in checkpoint_dir
 
     def __post_init__(self):
-        check_data_config(self)             # format, fit, ir_mapping (shared with Stage 2)
-        choices = dict(backbone=BACKBONES, method=STAGE1_METHODS, material_method=('simple', 'kmeans'), time_clock=('wall', 'cpu'),
-                       intensity_mode=('dataset', 'image'), mixed_precision=('auto', 'no', 'bf16', 'fp16'), lr_schedule=('cosine', 'constant'))
-        for k, allowed in choices.items():
-            if getattr(self, k) not in allowed:
-                raise ConfigError(f"config key '{k}': {getattr(self, k)!r} is not one of {', '.join(allowed)}")
-        for k in ('image_size', 'batch_size', 'num_epochs', 'num_material_classes', 'context_channels', 'max_nonfinite',
-                  'log_every', 'val_every_epochs', 'save_every', 'keep_checkpoints', 'gradient_accumulation_steps'):
+        super().__post_init__()             # the loop and data sections' validators
+        check_choices(self, dict(backbone=BACKBONES, method=STAGE1_METHODS, material_method=('simple', 'kmeans'),
+                                 intensity_mode=('dataset', 'image')))
+        for k in ('num_material_classes', 'context_channels'):
             if getattr(self, k) < 1: raise ConfigError(f"config key '{k}': must be >= 1, got {getattr(self, k)}")
         if self.learning_rate <= 0: raise ConfigError(f"config key 'learning_rate': must be > 0, got {self.learning_rate}")
-        if not 0 <= self.lr_warmup < 1: raise ConfigError(f"config key 'lr_warmup': must be in [0, 1), got {self.lr_warmup}")
-        if not 0 <= self.lr_final <= 1: raise ConfigError(f"config key 'lr_final': must be in [0, 1], got {self.lr_final}")
         if not 0 <= self.whole_frame <= 1: raise ConfigError(f"config key 'whole_frame': must be a share in [0, 1], got {self.whole_frame}")
 
 # %% ../nbs/06_train_decomposition.ipynb #107c8242
@@ -141,15 +106,13 @@ class DecompositionTrainer(Trainer):
 
     @property
     def kind(self)->str:
-        "The checkpoints' kind (`physir.training.CHECKPOINT_KINDS`): 'decomposition' for method 'fusion', 'direct' for the baseline."
+        "The checkpoints' kind (both registered in `physir.training.CHECKPOINT_KINDS`): 'decomposition' for method 'fusion', 'direct' for the baseline."
         return 'direct' if self.cfg.method == 'direct' else 'decomposition'
 
     def setup(self):
         "Datasets, pseudo-labels (fitted by the main process first, cached), the method's network and loss, AdamW, the validation loader."
         cfg, acc = self.cfg, self.accelerator
-        self.train_ds, self.val_ds = train_val_datasets(cfg.train_data, cfg.val_data, cfg.image_size, cfg.augment, cfg.format,
-                                                        cfg.ir_mapping, cfg.fit, cfg.data_options,   # val: the train split's IR mapping
-                                                        transform_options=self.transform_options, names=cfg.dataset_names)
+        self.train_ds, self.val_ds = cfg.datasets(transform_options=self.transform_options, names=cfg.dataset_names)   # val: the train split's IR mapping
         acc.print('\n'.join(f"data: {ds.describe()}" for ds in (self.train_ds, self.val_ds) if ds is not None))
         with acc.main_process_first():   # the main process fits/caches the labels first, the others read the cache
             self.labeler = self._make_labeler()
@@ -209,9 +172,8 @@ def _make_labeler(self:DecompositionTrainer)->PseudoLabeler|None:
     if cfg.context_channels != len(labeler.context_channels):
         raise ConfigError(f"config key 'context_channels': the pseudo-labels have {len(labeler.context_channels)} context "
                           f"channels ({', '.join(labeler.context_channels)}), got {cfg.context_channels}")
-    plain = self.train_ds if not cfg.augment else train_val_datasets(cfg.train_data, None, cfg.image_size, False, cfg.format,
-                                                                       self.train_ds.ir_mapping, cfg.fit, cfg.data_options,
-                                                                       names=cfg.dataset_names)[0]
+    plain = self.train_ds if not cfg.augment else cfg.datasets(val=False, augment=False, ir_mapping=self.train_ds.ir_mapping,
+                                                               names=cfg.dataset_names)[0]
     return labeler.fit(plain)
 
 @patch
@@ -316,7 +278,7 @@ def _frame_sizes_before_cropping(ds)->list:
 @patch
 def summary(self:DecompositionTrainer, last:dict, seconds:float)->dict:
     "The loop's summary, with the share of the time spent outside the network (`outside_model_share`)."
-    return {**Trainer.summary(self, last, seconds), 'outside_model_share': self.data_share}
+    return {**super(DecompositionTrainer, self).summary(last, seconds), 'outside_model_share': self.data_share}
 
 def train_decomposition(cfg:DecompTrainConfig)->dict:
     "Stage 1 in one call: build a `DecompositionTrainer` from `cfg` and `fit` it; returns the run summary."
@@ -328,48 +290,17 @@ def decomp_config(config:str|None=None, set:list|None=None, **flags)->DecompTrai
     return resolve_config(DecompTrainConfig, config, flags, set)
 
 # %% ../nbs/06_train_decomposition.ipynb #97bade67
-@call_parse
-@cli_errors
+@config_cli(DecompTrainConfig, ['train_data', 'val_data', 'format', 'ir_mapping', 'dataset_names', 'whole_frame', 'position',
+                                'batch_size', 'num_epochs', 'learning_rate', 'backbone', 'material_method', 'image_size',
+                                'max_steps', 'max_time_s', 'time_clock', 'cpu', 'num_workers', 'log_every', 'resume', 'overwrite',
+                                'checkpoint_dir', 'log_dir', 'vis_dir', 'mixed_precision', 'seed'])
 def physir_pretrain_decomposition(
     config:str=None,           # YAML/JSON file with DecompTrainConfig fields (e.g. configs/pretrain_decomposition.yaml)
-    train_data:str=None,       # training split folder (rgb/ + infrared/); several datasets: 'A,B' (--format, --ir_mapping: one each or one for all)
-    val_data:str=None,         # validation split folder
-    format:str=None,           # dataset layout: kit | llvip | kaist | m3fd | msrs | roadscene | vedai | flir_aligned | flir_adas_v2 | generic | flir_rjpeg
-    ir_mapping:str=None,       # IR -> [0,1]: bits | percentile:1,99 | dataset:1,99 | range:LO,HI | kelvin:LO,HI (stated in the log); several datasets: a YAML list '[bits, dataset:1,99]'
-    dataset_names:str=None,    # several datasets: their names 'A,B' (the IR styles physir_generate --ir_style picks)
-    whole_frame:float=None,    # share of training samples that are the whole frame resized (scene layout)
-    position:bool=False,       # the network also reads each pixel's row/column in the frame
-    batch_size:int=None,       # per process
-    num_epochs:int=None,
-    learning_rate:float=None,
-    backbone:str=None,         # resnet18 | resnet50
-    material_method:str=None,  # simple | kmeans
-    image_size:int=None,
-    max_steps:int=None,        # stop after this many optimizer steps
-    max_time_s:float=None,     # stop after this many seconds of training in all (a resumed run continues the budget)
-    time_clock:str=None,       # what max_time_s counts: wall | cpu
-    cpu:bool=False,            # train on the CPU even when a GPU is present
-    num_workers:int=None,      # data-loading worker processes
-    log_every:int=None,        # steps between logged scalars
-    resume:str=None,           # 'latest' (the newest checkpoint in checkpoint_dir), or a checkpoint folder
-    overwrite:bool=False,      # a fresh run may replace another run's checkpoints in checkpoint_dir
-    checkpoint_dir:str=None,
-    log_dir:str=None,
-    vis_dir:str=None,
-    mixed_precision:str=None,  # auto | no | bf16 | fp16
-    seed:int=None,
+    flags:dict=None,           # the config fields above, each a flag (None: not given)
     set:Param("KEY=VALUE overrides for any config field", str, nargs='*')=None,
     dry_run:bool=False,        # print the resolved config and exit
 ):
     "Stage 1: train the decomposition network on RGB/IR pairs with pseudo-labels (accelerate, TensorBoard, checkpoints)."
-    if ir_mapping and ir_mapping.startswith('['):
-        import yaml; ir_mapping = yaml.safe_load(ir_mapping)
-    flags = dict(train_data=train_data, val_data=val_data, format=format, ir_mapping=ir_mapping, batch_size=batch_size, num_epochs=num_epochs,
-                 dataset_names=dataset_names, whole_frame=whole_frame, position=True if position else None,
-                 learning_rate=learning_rate, backbone=backbone, material_method=material_method, image_size=image_size,
-                 max_steps=max_steps, max_time_s=max_time_s, time_clock=time_clock, cpu=True if cpu else None,
-                 num_workers=num_workers, log_every=log_every, resume=resume, overwrite=True if overwrite else None,
-                 checkpoint_dir=checkpoint_dir, log_dir=log_dir, vis_dir=vis_dir, mixed_precision=mixed_precision, seed=seed)
     cfg = decomp_config(config, set, **flags)
     if dry_run:
         import yaml; print(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), end='')

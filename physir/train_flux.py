@@ -20,10 +20,10 @@ from fastcore.script import call_parse, Param
 from diffusers import FluxTransformer2DModel, AutoencoderKL, FluxFillPipeline
 from diffusers.training_utils import cast_training_params
 from safetensors.torch import load_file
-from .core import ConfigError, resolve_config, config_to_dict, atomic_write, show_grid, cli_errors, accepts_renamed, save_figure
-from .data import PairedThermalDataset, collate_pairs, split_dataset, train_val_datasets, check_data_config
+from .core import ConfigError, resolve_config, config_to_dict, atomic_write, show_grid, accepts_renamed, save_figure, LoopConfig, check_choices, config_cli
+from .data import PairedThermalDataset, collate_pairs
 from .decomposition import DecompositionNet
-from .training import Trainer, CheckpointError, find_checkpoint, read_checkpoint_state, expect_kind
+from .training import Trainer, Callback, DataConfig, CheckpointError, find_checkpoint, read_checkpoint_state, expect_kind
 from .flux import (DecompositionGuidedFlux, GUIDANCE_MODES, IR_PROMPT, tiny_flux_fill, tiny_prompt_embeds,
                          load_flux_fill, encode_instruction_prompt, save_prompt_embeds, load_prompt_embeds, fit_tiny_vae,
                          flux_scheduler, require_extra, save_file_bytes)
@@ -33,18 +33,19 @@ from .checkpoints import load_decomposition, load_flux_checkpoint, flux_model_fr
 # %% ../nbs/08_train_flux.ipynb #756734ff
 @accepts_renamed
 @dataclass
-class FluxTrainConfig:
-    "Stage 2/3 (decomposition-guided FLUX.1-Fill LoRA) settings; YAML files and CLI flags override these defaults."
-    # data: split folders holding rgb/ and infrared/ (ROOT/train, ROOT/val as `physir.data` lays them out), or a dataset ROOT with `format`
-    train_data: str = './data/train'
-    val_data: str|None = './data/val'      # None: samples are drawn from the training split
-    image_size: int = 512                  # square side of each diptych half (the diptych is image_size × 2·image_size)
-    augment: bool = True
-    format: str = 'kit'                    # dataset layout (physir.datasets.DATASET_FORMATS); not 'kit': train_data/val_data are the dataset ROOT
-    ir_mapping: str|None = None            # IR -> [0,1]: bits | bits:N | percentile:LO,HI | dataset:LO,HI | range:LO,HI | kelvin:LO,HI (None: the format's default)
-    fit: str = 'resize'                    # frames without augmentation: 'resize' (short side, aspect kept) | 'stretch' | 'crop' (centre square)
-    data_options: dict|None = None         # format options, e.g. {holdout: 41} (see physir.datasets)
-    num_workers: int = 4
+class FluxTrainConfig(LoopConfig, DataConfig):
+    "Stage 2/3 (decomposition-guided FLUX.1-Fill LoRA) settings: the data section (`DataConfig`), the loop's (`LoopConfig`, FLUX's defaults below) and FLUX's own; YAML files and CLI flags override these defaults."
+    # the loop's settings with FLUX's defaults
+    batch_size: int = 1                    # per process
+    num_epochs: int = 10
+    lr_schedule: str = 'constant'          # after the warm-up: 'constant' | 'cosine' (to lr_final)
+    lr_warmup_steps: int|None = 100        # linear warm-up over this many optimizer steps
+    num_workers: int = 4                   # data-loading worker processes
+    log_dir: str|None = './logs/flux'
+    checkpoint_dir: str = './checkpoints/flux'
+    log_every: int = 10                    # steps between logged scalars
+    val_every: int|None = 500              # steps between validations (loss with fixed noise, PSNR/SSIM of samples, a PNG) and best/
+    save_every: int|None = 500             # steps between checkpoint-{step}/ folders (and one at the end)
     # model
     pretrained_model: str = 'black-forest-labs/FLUX.1-Fill-dev'   # Hub id or local folder (ignored when tiny)
     tiny: bool = False                     # a tiny FLUX-Fill of the same classes, random weights (CPU, tests, demo)
@@ -67,44 +68,23 @@ class FluxTrainConfig:
     init_adapter: str|None = None          # start from a Stage-2 checkpoint's adapter (Stage 3)
     guidance_scale: float = 30.0           # FLUX-Fill-dev's distilled guidance value, in training and sampling
     masked_loss_only: bool = False         # loss on the infrared half only
-    # optimisation
-    batch_size: int = 1                    # per process
-    num_epochs: int = 10
-    max_steps: int|None = None             # stop after this many optimizer steps (None: num_epochs decides)
+    # optimisation beyond the loop's
     learning_rate: float = 1e-5
     decomposition_learning_rate: float = 1e-6   # Stage 3: the decomposition net's (lower) learning rate
     weight_decay: float = 1e-4
-    lr_schedule: str = 'constant'          # after the warm-up: 'constant' | 'cosine' (to lr_final of physir.training.LOOP_DEFAULTS)
-    lr_warmup_steps: int = 100             # linear warm-up over this many optimizer steps
-    grad_clip: float = 1.0                 # max gradient norm; 0 disables clipping
-    gradient_accumulation_steps: int = 1
     gradient_checkpointing: bool = True
     optimizer: str = 'adamw'               # 'adamw' (torch) | 'adamw8bit' (bitsandbytes: optimizer state in 8 bits)
     cache_latents: bool = False            # Stage 2: VAE latents + decomposition maps computed once, stored on disk (needs augment: false)
     cache_dir: str|None = None             # where the cache lives (None: CHECKPOINT_DIR/cache); keyed by dataset + settings
-    mixed_precision: str = 'auto'          # 'auto' (bf16 on GPU, fp32 on CPU) | 'no' | 'bf16' | 'fp16'
-    cpu: bool = False
-    seed: int = 42
-    max_nonfinite: int = 5
-    # logging, samples and checkpoints
-    log_dir: str = './logs/flux'
-    checkpoint_dir: str = './checkpoints/flux'
+    # samples
     vis_dir: str = './visualizations/flux'
-    log_every: int = 10                    # steps between logged scalars
-    val_every: int = 500                   # steps between validations (loss with fixed noise, PSNR/SSIM of samples, a PNG) and best/
-    save_every: int = 500                  # steps between checkpoint-{step}/ folders (and one at the end)
-    keep_checkpoints: int = 2              # newest checkpoint-{step}/ folders kept (best/ apart)
     num_vis_samples: int = 4
     num_inference_steps: int = 28
-    resume: str|None = None                # 'latest' (newest in CHECKPOINT_DIR; 'last' works too), a checkpoint folder or a run folder
-    overwrite: bool = False                # a fresh run may replace the checkpoints of another run in CHECKPOINT_DIR
-    # the run's length and display
-    max_time_s: float|None = None          # a time budget in seconds (resumed sessions included); stops the run, checkpointed
-    time_clock: str = 'wall'               # the budget's clock: 'wall' | 'cpu' (this process's CPU time)
-    progress: bool = True                  # progress bar and closing summary line
     RENAMED = {'log_interval': 'log_every', 'sample_every': 'val_every'}   # old config keys still read (with a warning)
 
-    def __post_init__(self): check_flux_config(self)
+    def __post_init__(self):
+        super().__post_init__()            # the loop and data sections' validators
+        check_flux_config(self)
 
 def flux_config(config=None, set:list|None=None, **flags)->FluxTrainConfig:
     "Resolve a `FluxTrainConfig`: defaults ← YAML/JSON `config` ← `flags` (None = not given) ← `set` KEY=VALUE pairs ('none' = None)."
@@ -114,21 +94,15 @@ def flux_config(config=None, set:list|None=None, **flags)->FluxTrainConfig:
 OPTIMIZERS = ('adamw', 'adamw8bit')
 
 def check_flux_config(cfg:FluxTrainConfig):
-    "Raise a `ConfigError` naming the key for a value `FluxTrainConfig` cannot train with."
-    check_data_config(cfg)                 # format, fit, ir_mapping: as Stage 1
-    choices = dict(guidance=GUIDANCE_MODES, mixed_precision=('auto', 'no', 'bf16', 'fp16'), optimizer=OPTIMIZERS,
-                   quantization=(None, 'nf4', 'int8'), lr_schedule=('constant', 'cosine'), time_clock=('wall', 'cpu'))
-    for k, allowed in choices.items():
-        if getattr(cfg, k) not in allowed:
-            raise ConfigError(f"config key '{k}': {getattr(cfg, k)!r} is not one of {', '.join(map(str, allowed))}"
-                              + (" (fp8 weights are for generation: peft trains LoRA on bitsandbytes nf4/int8 weights)"
-                                 if k == 'quantization' and getattr(cfg, k) == 'fp8' else ''))
-    for k in ('image_size', 'batch_size', 'num_epochs', 'lora_rank', 'guidance_every', 'gradient_accumulation_steps',
-              'log_every', 'val_every', 'save_every', 'keep_checkpoints', 'num_inference_steps', 'max_nonfinite'):
+    "Raise a `ConfigError` naming the key for a value of FLUX's own settings it cannot train with (the data and loop sections check theirs)."
+    if cfg.quantization == 'fp8':
+        raise ConfigError("config key 'quantization': 'fp8' is not one of None, nf4, int8 (fp8 weights are for generation: "
+                          "peft trains LoRA on bitsandbytes nf4/int8 weights)")
+    check_choices(cfg, dict(guidance=GUIDANCE_MODES, optimizer=OPTIMIZERS, quantization=(None, 'nf4', 'int8')))
+    for k in ('lora_rank', 'guidance_every', 'num_inference_steps'):
         if getattr(cfg, k) < 1: raise ConfigError(f"config key '{k}': must be >= 1, got {getattr(cfg, k)}")
     for k in ('guidance_token_dim', 'guidance_rank'):
         if getattr(cfg, k) is not None and getattr(cfg, k) < 1: raise ConfigError(f"config key '{k}': must be >= 1 or null, got {getattr(cfg, k)}")
-    if cfg.max_time_s is not None and cfg.max_time_s <= 0: raise ConfigError(f"config key 'max_time_s': must be > 0 or null, got {cfg.max_time_s}")
     for k in ('learning_rate', 'decomposition_learning_rate'):
         if getattr(cfg, k) <= 0: raise ConfigError(f"config key '{k}': must be > 0, got {getattr(cfg, k)}")
 
@@ -272,7 +246,7 @@ def plain_train_split(self:FluxTrainer)->PairedThermalDataset:
     "The training split without augmentation, mapped with the training split's fitted IR mapping."
     cfg = self.cfg
     if not cfg.augment: return self.train_ds
-    return split_dataset(cfg.train_data, cfg.image_size, False, 'train', cfg.format, self.train_ds.ir_mapping, cfg.fit, cfg.data_options)
+    return cfg.datasets(val=False, augment=False, ir_mapping=self.train_ds.ir_mapping)[0]
 
 @patch
 def build_model(self:FluxTrainer)->DecompositionGuidedFlux:
@@ -315,8 +289,7 @@ def cache_inputs(self:FluxTrainer, model:DecompositionGuidedFlux)->CachedItems:
 def setup(self:FluxTrainer):
     "Data (validation mapped as the training split), the model on the accelerator's device, the latent cache if asked, AdamW over the trainable groups, the noise generator."
     cfg, acc = self.cfg, self.accelerator
-    self.train_ds, self.val_ds = train_val_datasets(cfg.train_data, cfg.val_data, cfg.image_size, cfg.augment, cfg.format,
-                                                    cfg.ir_mapping, cfg.fit, cfg.data_options)   # val: the train split's IR mapping
+    self.train_ds, self.val_ds = cfg.datasets()   # val: the train split's IR mapping
     acc.print('\n'.join(f"data: {ds.describe()}" for ds in (self.train_ds, self.val_ds) if ds is not None))
     self.dtype = weight_dtype(acc.mixed_precision)
     self.model = self.build_model()
@@ -372,15 +345,15 @@ def validate(self:FluxTrainer, save_png:bool=True)->dict:
     return out
 
 # %% ../nbs/08_train_flux.ipynb #5a3e1f20
-class SampleStrip:
-    "Trainer callback: sample the first `n` validation scenes before training and at `fractions` of the run (of `max_time_s`, else of its steps); `figure()` draws the strip."
+class SampleStrip(Callback):
+    "A `Trainer` callback: sample the first `n` validation scenes before training and at `fractions` of the run (of `max_time_s`, else of its steps); `figure()` draws the strip."
     def __init__(self, n:int=2, fractions=(0.1, 0.3, 1.0), num_inference_steps:int=20, seed:int=0):
         if not fractions or any(not 0 < f <= 1 for f in fractions):
             raise ValueError(f"fractions={fractions!r}: expected values in (0, 1], e.g. (0.1, 0.3, 1.0)")
         self.n, self.fractions, self.num_inference_steps, self.seed = n, sorted(fractions), num_inference_steps, seed
         self.samples, self.rgb, self.ir = [], None, None   # samples: (step, IR [n,1,H,W]) in the order taken
     def _progress(self, t)->float:
-        budget = t.setting('max_time_s')
+        budget = t.loop.max_time_s
         return t.budget_used_s / budget if budget else t.step / max(t.total_steps, 1)
     def _take(self, t):
         model = t.unwrapped
@@ -405,7 +378,6 @@ class SampleStrip:
             images += row; cmaps += [None] + ['inferno'] * (len(row) - 1)
             titles += ['RGB'] + [f'step {s}' for s, _ in self.samples] + ['true IR']
         return show_grid(images, titles=titles, ncols=len(self.samples) + 2, cmaps=cmaps, size=size)
-
 
 # %% ../nbs/08_train_flux.ipynb #65f40410
 @patch
@@ -439,49 +411,20 @@ def train_flux(cfg:FluxTrainConfig, callbacks=())->dict:
     return FluxTrainer(cfg, callbacks=callbacks).fit()
 
 # %% ../nbs/08_train_flux.ipynb #df9d38ec
-@call_parse
-@cli_errors
+@config_cli(FluxTrainConfig, ['decomposition_checkpoint', 'train_data', 'val_data', 'format', 'ir_mapping', 'tiny', 'init_adapter',
+                              'guidance', 'quantization', 'optimizer', 'cache_latents', 'lora_rank', 'lora_alpha', 'batch_size',
+                              'image_size', 'num_epochs', 'max_steps', 'max_time_s', 'time_clock', 'learning_rate',
+                              'decomposition_learning_rate', 'mixed_precision', 'cpu', 'num_workers', 'log_every', 'resume',
+                              'overwrite', 'checkpoint_dir', 'log_dir', 'vis_dir', 'seed'])
 def physir_train_flux(
     config:str=None,                 # YAML/JSON file with FluxTrainConfig fields (e.g. configs/train_flux_integration.yaml)
-    decomposition_checkpoint:str=None,  # Stage-1 folder, e.g. ./checkpoints/decomposition
-    train_data:str=None, val_data:str=None,  # split folders (rgb/ + infrared/), or the dataset root with --format
-    format:str=None,                 # dataset layout: kit | llvip | kaist | m3fd | msrs | roadscene | vedai | flir_aligned | flir_adas_v2 | generic | flir_rjpeg
-    ir_mapping:str=None,             # IR -> [0,1]: bits | percentile:1,99 | dataset:1,99 | range:LO,HI | kelvin:LO,HI (stated in the log)
-    tiny:bool=False,                 # use the tiny FLUX-Fill (CPU, tests, demo)
+    flags:dict=None,                 # the config fields above, each a flag (None: not given)
     unfreeze_decomposition:bool=False,  # Stage 3: fine-tune the decomposition net jointly (at decomposition_learning_rate)
-    init_adapter:str=None,           # start from this Stage-2 checkpoint's adapter (Stage 3)
-    guidance:str=None,               # cross_attn | concat | none
-    quantization:str=None,           # the base transformer's weights: nf4 | int8 (bitsandbytes; pip install 'physir[quant]')
-    optimizer:str=None,              # adamw | adamw8bit (bitsandbytes)
-    cache_latents:bool=False,        # compute VAE latents + decomposition maps once, on disk (needs --set augment=false)
-    lora_rank:int=None, lora_alpha:int=None,
-    batch_size:int=None, image_size:int=None, num_epochs:int=None, max_steps:int=None,
-    max_time_s:float=None,           # a time budget in seconds (resumed sessions included); the run stops there, checkpointed
-    time_clock:str=None,             # the budget's clock: wall | cpu
-    learning_rate:float=None, decomposition_learning_rate:float=None,
-    mixed_precision:str=None,        # auto | no | bf16 | fp16
-    cpu:bool=False,                  # train on the CPU even with a GPU
-    num_workers:int=None,            # data-loading worker processes
-    log_every:int=None,              # steps between logged scalars
-    resume:str=None,                 # latest (the newest in checkpoint_dir; last works too), a checkpoint folder or a run folder
-    overwrite:bool=False,            # a fresh run may replace another run's checkpoints in checkpoint_dir
-    checkpoint_dir:str=None, log_dir:str=None, vis_dir:str=None,
-    seed:int=None,
     set:Param("KEY=VALUE overrides for any config field", str, nargs='*')=None,
     dry_run:bool=False,              # print the resolved config and exit
 ):
     "Stage 2/3: train the decomposition-guided FLUX.1-Fill LoRA on RGB/IR pairs (accelerate, TensorBoard, checkpoints)."
-    flags = dict(decomposition_checkpoint=decomposition_checkpoint, train_data=train_data, val_data=val_data, format=format, ir_mapping=ir_mapping,
-                 tiny=True if tiny else None, freeze_decomposition=False if unfreeze_decomposition else None,
-                 init_adapter=init_adapter, guidance=guidance, lora_rank=lora_rank, lora_alpha=lora_alpha,
-                 quantization=quantization, optimizer=optimizer, cache_latents=True if cache_latents else None,
-                 batch_size=batch_size, image_size=image_size, num_epochs=num_epochs, max_steps=max_steps,
-                 max_time_s=max_time_s, time_clock=time_clock,
-                 learning_rate=learning_rate, decomposition_learning_rate=decomposition_learning_rate,
-                 mixed_precision=mixed_precision, cpu=True if cpu else None, num_workers=num_workers, log_every=log_every,
-                 resume=resume, overwrite=True if overwrite else None, checkpoint_dir=checkpoint_dir, log_dir=log_dir,
-                 vis_dir=vis_dir, seed=seed)
-    cfg = flux_config(config, set, **flags)
+    cfg = flux_config(config, set, **flags, freeze_decomposition=False if unfreeze_decomposition else None)
     if dry_run:
         print(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), end='')
         return  # console scripts exit with the return value: keep it None

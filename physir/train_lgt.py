@@ -7,7 +7,7 @@ __all__ = ['load_lgt_dataset', 'integrate_to_one', 'sample_style_latents', 'lgt_
            'train_lgt', 'physir_train_lgt']
 
 # %% ../nbs/12_train_lgt.ipynb #fab3699e
-import dataclasses, json, warnings
+import copy, dataclasses, json, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -15,14 +15,12 @@ import numpy as np
 import torch
 from torch import nn
 from fastcore.basics import patch
-from fastcore.script import call_parse
-from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, cli_errors, accepts_renamed
+from .core import ConfigError, load_config, resolve_config, config_to_dict, save_config, accepts_renamed, config_cli
 from .training import Trainer, list_checkpoints, find_checkpoint
 from .latents import LatentDataset
 from .lgt_unet import (LGTUNet, LGTConfig, LGTDataConfig, LGTModelConfig, LGTLossConfig, LGTTrainingConfig,
                              LGTInferenceConfig, build_lgt_model)   # the config lives beside the model
 from .energies import free_energy
-
 
 # %% ../nbs/12_train_lgt.ipynb #de3faacf
 def load_lgt_dataset(cfg:LGTConfig)->LatentDataset:
@@ -145,16 +143,10 @@ class LGTTrainer(Trainer):
                  model:nn.Module|None=None,  # an LGTUNet to train; None = build from cfg.model
                  progress:bool=True,         # False: no progress bar and summary, whatever training.progress says
                  **kwargs):                  # on to `Trainer` (accelerator, callbacks)
-        self.given_dataset, self.given_model, self.show_progress, self.rows = dataset, model, progress, []
-        super().__init__(cfg, settings=cfg.training, **kwargs)
-
-    def setting(self, name:str):
-        "A loop setting from `cfg.training`; the log folder defaults to `checkpoint_dir/logs`."
-        value = super().setting(name)
-        if name == 'log_dir' and value is None: return str(Path(self.cfg.training.checkpoint_dir)/'logs')
-        if name == 'progress': return value and self.show_progress
-        return value
-
+        self.given_dataset, self.given_model, self.rows = dataset, model, []
+        loop = copy.copy(cfg.training)   # the loop's section; the log folder defaults to checkpoint_dir/logs
+        loop.log_dir, loop.progress = loop.log_dir or str(Path(loop.checkpoint_dir)/'logs'), loop.progress and progress
+        super().__init__(cfg, settings=loop, **kwargs)
 
 # %% ../nbs/12_train_lgt.ipynb #10434915
 @patch
@@ -185,14 +177,14 @@ def loss_on_batch(self:LGTTrainer, batch)->tuple:
     "`lgt_loss` on a batch of source latents, its random draws from a generator seeded by the run's position: a resumed run repeats them."
     x_src, _ = batch   # the source's own style is not an input: the target style is drawn
     x_src = x_src.float().contiguous(memory_format=torch.channels_last)
-    where = [self.setting('seed'), self.step, self.epoch, self.batch_in_epoch, self.accelerator.process_index]
+    where = [self.loop.seed, self.step, self.epoch, self.batch_in_epoch, self.accelerator.process_index]
     gen = torch.Generator().manual_seed(int(np.random.SeedSequence(where).generate_state(1)[0]))
     return lgt_loss(self.model, x_src, self.style_bank, self.cfg, generator=gen)
 
 @patch
 def train_step(self:LGTTrainer, batch)->dict|None:
     "The loop's step, plus one history row per optimizer step: its terms, the learning rate now and the epoch."
-    terms = Trainer.train_step(self, batch)
+    terms = super(LGTTrainer, self).train_step(batch)
     if terms is not None:   # the loop has counted the step and set the next step's rate
         self.rows.append({'step': self.step, **terms, 'lr': self.scheduler.get_last_lr()[0], 'epoch': self.epoch + 1})
     return terms
@@ -206,8 +198,7 @@ def extra_state(self:LGTTrainer)->dict:
 def fit(self:LGTTrainer, time_limit_s:float|None=None)->dict:
     "The loop's `fit`, after writing the whole config to `checkpoint_dir/config.json` (to inspect the run or start another like it)."
     if self.accelerator.is_main_process: save_config(self.cfg, self.checkpoint_dir/'config.json')
-    return Trainer.fit(self, time_limit_s=time_limit_s)
-
+    return super(LGTTrainer, self).fit(time_limit_s=time_limit_s)
 
 # %% ../nbs/12_train_lgt.ipynb #e276c9af
 def train_lgt(cfg:LGTConfig,
@@ -220,26 +211,15 @@ def train_lgt(cfg:LGTConfig,
     "Train LGT as configured (`LGTTrainer`): energy at the end of a differentiable ODE, CFG dropout, checkpoints, CSV/TensorBoard log, resume."
     trainer = LGTTrainer(cfg, dataset, model, progress=progress)
     trainer.fit(time_limit_s=time_limit_s)
-    csv_path = Path(trainer.setting('log_dir'))/'metrics.csv' if trainer.accelerator.is_main_process else None
+    csv_path = Path(trainer.loop.log_dir)/'metrics.csv' if trainer.accelerator.is_main_process else None
     return LGTTrainResult(trainer.unwrapped, trainer.rows, trainer.last_saved, csv_path, trainer.epoch, trainer.step)
 
-
 # %% ../nbs/12_train_lgt.ipynb #6c3b88f8
-@call_parse
-@cli_errors
+@config_cli(LGTConfig, ['data.data_root', 'training.checkpoint_dir', 'training.batch_size', 'training.learning_rate',
+                        'training.num_epochs', 'training.resume', 'training.overwrite', 'training.max_time_s', 'training.time_clock',
+                        'training.cpu', 'training.num_workers', 'training.log_every', 'training.mixed_precision', 'training.seed'])
 def physir_train_lgt(config:str='config.json',  # LGT-design-shaped config.json or YAML (missing default file = defaults)
-                     data_root:str=None,         # data.data_root: style sub-folders of .pt latents
-                     checkpoint_dir:str=None,    # training.checkpoint_dir
-                     batch_size:int=None, learning_rate:float=None, num_epochs:int=None,
-                     resume:str=None,            # 'latest' (newest in checkpoint_dir) or a checkpoint folder
-                     overwrite:bool=False,       # a fresh run may replace another run's checkpoints in checkpoint_dir
-                     max_time_s:float=None,      # training budget in seconds (resumed sessions included); the cosine follows it
-                     time_clock:str=None,        # the clock max_time_s counts: wall | cpu
-                     cpu:bool=False,             # train on the CPU even if a GPU is present
-                     num_workers:int=None,       # DataLoader workers
-                     log_every:int=None,         # steps between log rows
-                     mixed_precision:str=None,   # auto | no | bf16 | fp16
-                     seed:int=None,
+                     flags:dict=None,            # the config fields above, each a flag (None: not given)
                      override:str=None,          # more settings: "loss.w_style=2 training.ode_integration_steps=10"
                      quiet:bool=False):          # no progress bar
     "Train LGT from a config file (the LGT design's `train.py`)."
@@ -247,12 +227,7 @@ def physir_train_lgt(config:str='config.json',  # LGT-design-shaped config.json 
     if path is not None and not path.exists():
         if config != 'config.json': raise FileNotFoundError(f"config file {path} does not exist")
         print("no ./config.json: using the built-in defaults"); path = None
-    flags = dict(checkpoint_dir=checkpoint_dir, batch_size=batch_size, learning_rate=learning_rate, num_epochs=num_epochs,
-                 resume=resume, overwrite=True if overwrite else None, max_time_s=max_time_s, time_clock=time_clock,
-                 cpu=True if cpu else None, num_workers=num_workers, log_every=log_every, mixed_precision=mixed_precision, seed=seed)
-    overrides = {'data.data_root': data_root, **{f'training.{k}': v for k, v in flags.items()}}
-    cfg = resolve_config(LGTConfig, path, overrides, override)
+    cfg = resolve_config(LGTConfig, path, flags, override)
     res = train_lgt(cfg, progress=not quiet)
     print(f"trained {res.epochs_done} epochs ({res.global_step} steps); last checkpoint {res.checkpoint}")
     # no return value: a console script exits with it (the Python API is `train_lgt`)
-
