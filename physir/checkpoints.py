@@ -16,7 +16,7 @@ from torch import nn
 import shutil
 from fastcore.script import call_parse
 from .core import ConfigError, load_config, flatten_dotted, atomic_folder, cli_errors
-from .training import (CheckpointError, CHECKPOINT_KINDS, CHECKPOINT_FORMAT, CHECKPOINT_PREFIX, BEST_NAMES, KIND_NAMES,
+from .training import (CheckpointError, OldLayoutError, CHECKPOINT_KINDS, CHECKPOINT_FORMAT, CHECKPOINT_PREFIX, BEST_NAMES, KIND_NAMES,
                              checkpoint_folder, checkpoint_name, kind_of_records, find_checkpoint, list_checkpoints,
                              read_checkpoint_state, old_format_error, load_tensors_file, verify_checkpoint_files)
 from .decomposition import DecompositionNet, DirectIRNet, STAGE1_NETS, STAGE1_CLASS_NAMES, WEIGHTS_NAME, load_stage1_net as load_net_folder
@@ -47,12 +47,12 @@ def _json_or_none(path:Path):
     try: return json.loads(path.read_text())
     except Exception: return None
 
-def old_layout_error(folder:Path, kind:str, state, model_config)->CheckpointError|None:
+def old_layout_error(folder:Path, kind:str, state, model_config)->OldLayoutError|None:
     "The one-line refusal of a checkpoint in a layout written before today's (state.json format < 3, a hand-written Stage-1 config.json); None if today's."
     if isinstance(state, dict) and (e := old_format_error(folder, state)) is not None: return e
     stage1 = model_config if kind in ('decomposition', 'direct') else _json_or_none(folder/'decomposition'/'config.json') if kind == 'flux_adapter' else None
     if isinstance(stage1, dict) and stage1.get('_class_name') not in STAGE1_CLASS_NAMES:
-        return CheckpointError(f"{folder}: a Stage-1 net in an older layout (hand-written config.json, before checkpoint format "
+        return OldLayoutError(f"{folder}: a Stage-1 net in an older layout (hand-written config.json, before checkpoint format "
                                f"{CHECKPOINT_FORMAT}); convert it once: physir_convert_checkpoint {folder} NEW")
     return None
 
@@ -86,7 +86,11 @@ def resolve(path, kind:str|None=None)->CheckpointRecord:
         raise CheckpointKindError(f"checkpoint {path} is a file; physir checkpoints are folders "
                                   f"(give the folder that holds state.json/config.json and *.safetensors)")
     record = read_record(path, kind=kind)
-    if record is None and (candidate := find_checkpoint(path, prefer_best=True)) is not None: record = read_record(candidate, kind=kind)
+    if record is None and (candidate := find_checkpoint(path, prefer_best=True)) is not None:
+        try: record = read_record(candidate, kind=kind)
+        except OldLayoutError as e:   # a run folder: the converter takes the whole run, so name the folder the user gave
+            raise OldLayoutError(f"{path}: a run whose checkpoint {Path(candidate).name}/ is in an older layout (before checkpoint "
+                                 f"format {CHECKPOINT_FORMAT}); convert the run once: physir_convert_checkpoint {path} NEW") from None
     if record is None and (partial := read_record(path, complete=False)) is not None:   # a checkpoint, but not all of it
         if kind is not None and partial.kind != kind:
             raise CheckpointKindError(f"{partial.folder}: this is {KIND_NAMES[partial.kind]} checkpoint, not {KIND_NAMES[kind]} one")

@@ -9,10 +9,10 @@ __all__ = ['CHECKPOINT_KINDS', 'KIND_NAMES', 'LOOP_DEFAULTS', 'CHECKPOINT_PREFIX
            'check_data_section', 'capture_rng_state', 'restore_rng_state', 'checkpoint_folder',
            'clean_checkpoint_folder', 'claim_checkpoint_dir', 'NonFiniteError', 'is_pretrained_model',
            'model_weights_file', 'save_checkpoint', 'CheckpointError', 'checkpoint_kind', 'kind_of_records',
-           'expect_kind', 'checkpoint_name', 'list_checkpoints', 'find_checkpoint', 'old_format_error',
-           'read_checkpoint_state', 'load_tensors_file', 'verify_checkpoint_files', 'load_checkpoint', 'TrainLogger',
-           'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value', 'runqueue_waits',
-           'StepRateMonitor', 'EpochSampler', 'SeededItems', 'BudgetBar']
+           'expect_kind', 'checkpoint_name', 'list_checkpoints', 'find_checkpoint', 'OldLayoutError',
+           'old_format_error', 'read_checkpoint_state', 'load_tensors_file', 'verify_checkpoint_files',
+           'load_checkpoint', 'TrainLogger', 'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress',
+           'main_process_value', 'runqueue_waits', 'StepRateMonitor', 'EpochSampler', 'SeededItems', 'BudgetBar']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
 import json, os, re, random, shutil, sys, tempfile, time, math, csv, contextlib, zipfile, dataclasses, statistics
@@ -504,10 +504,13 @@ def find_checkpoint(path, run_dir=None,
 
 
 # %% ../nbs/05a_training.ipynb #021b69e2
-def old_format_error(folder, state:dict)->CheckpointError|None:
+class OldLayoutError(CheckpointError):
+    "A checkpoint in a layout written before today's: `physir_convert_checkpoint` converts it once."
+
+def old_format_error(folder, state:dict)->OldLayoutError|None:
     "The one-line refusal of a checkpoint written before today's format (None if `state` is today's)."
     if state.get('format', 1) >= CHECKPOINT_FORMAT: return None
-    return CheckpointError(f"{folder}: a checkpoint in an older layout (state.json format {state.get('format', 1)}, today's is "
+    return OldLayoutError(f"{folder}: a checkpoint in an older layout (state.json format {state.get('format', 1)}, today's is "
                            f"{CHECKPOINT_FORMAT}); convert it once: physir_convert_checkpoint {folder} NEW")
 
 def read_checkpoint_state(folder)->dict:
