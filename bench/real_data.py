@@ -168,10 +168,12 @@ def print_cross_table(set_name:str, table:dict, labels:dict):
 
 def cross_figure(path:Path, rgbs, refs, preds:dict, n:int=4):
     "RGB | IR | each generator, for the first `n` pairs of a set (a PNG to look at)."
+    import textwrap
     from physir.core import show_grid, save_figure
     rows = min(n, len(rgbs))
     images = [im for i in range(rows) for im in [rgbs[i], refs[i]] + [preds[k][i] for k in preds]]
-    fig = show_grid(images, titles=['RGB', 'IR'] + list(preds), cmaps=([None, 'inferno'] + ['inferno'] * len(preds)) * rows,
+    titles = ['RGB', 'IR'] + [textwrap.fill(k, 18) for k in preds]   # wrapped: the run names are longer than a column
+    fig = show_grid(images, titles=titles, cmaps=([None, 'inferno'] + ['inferno'] * len(preds)) * rows,
                     ncols=2 + len(preds), size=1.6)
     save_figure(fig, path, dpi=60)
 
