@@ -8,7 +8,9 @@ __all__ = ['USER_ERRORS', 'IMAGE_EXTS', 'RESIZE_IMAGE_MODES', 'seed_everything',
            'DataError', 'user_error_line', 'cli_errors', 'open_image', 'rgb_tensor', 'load_image', 'load_infrared',
            'save_image', 'save_infrared', 'resize_image', 'working_size', 'show_grid', 'save_figure', 'ConfigError',
            'accepts_renamed', 'flatten_dotted', 'load_config', 'parse_key_values', 'resolve_config', 'config_to_dict',
-           'save_config', 'check_choices', 'LoopConfig', 'check_loop_config', 'field_docs', 'config_cli']
+           'save_config', 'check_choices', 'LoopConfig', 'check_loop_config', 'field_docs', 'config_cli',
+           'CheckpointError', 'unreadable_file_error', 'check_weights_file', 'load_tensors_file',
+           'verify_checkpoint_files']
 
 # %% ../nbs/00_core.ipynb #c0a2f074
 import os, sys, random, re, shutil, tempfile, time, json, dataclasses, typing, types, contextlib, functools, warnings
@@ -600,3 +602,41 @@ def _run_as_script(cli):
     args = vars(anno_parser(cli).parse_args()); args.pop('pdb', None); args.pop('xtra', None)
     try: return cli(**args)
     except USER_ERRORS as e: print(user_error_line(cli.__name__, e), file=sys.stderr); sys.exit(2)
+
+# %% ../nbs/00_core.ipynb #c0a2f076
+import zipfile
+from torch import nn
+from safetensors import safe_open
+from safetensors.torch import load_model
+
+# %% ../nbs/00_core.ipynb #c0a2f077
+class CheckpointError(UserError, ValueError):
+    "A checkpoint that is missing, unreadable (truncated, corrupt) or of another kind than the code reading it needs."
+
+def unreadable_file_error(f:Path, e:Exception)->CheckpointError:
+    "The one-line error for weights file `f` that could not be read (`e`): truncated or corrupt."
+    first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    return CheckpointError(f"{f}: cannot be read ({type(e).__name__}: {first}); the file is truncated or corrupt "
+                           f"(an interrupted copy?): use another checkpoint")
+
+def check_weights_file(f:Path):
+    "A `CheckpointError` naming weights file `f` unless it is complete (a truncated or corrupt file fails here, cheaply)."
+    try:
+        if f.suffix == '.safetensors':
+            with safe_open(str(f), framework='pt') as h: h.keys()   # the header, checked against the file size
+        elif f.suffix == '.pt': zipfile.ZipFile(f).close()           # torch.save's zip: its directory sits at the end
+    except Exception as e: raise unreadable_file_error(f, e) from None
+
+def load_tensors_file(f, model:nn.Module|None=None, strict:bool=True, device:str='cpu'):
+    "Load safetensors file `f` into `model` (or return its tensors); a truncated/corrupt file raises a `CheckpointError` naming it."
+    from safetensors.torch import load_file
+    f = Path(f); check_weights_file(f)
+    if model is None: return load_file(str(f), device=device)
+    try: return load_model(model, str(f), strict=strict)
+    except RuntimeError as e: raise CheckpointError(f"{f}: its weights do not fit the model ({str(e).strip().splitlines()[0]})") from None
+
+def verify_checkpoint_files(folder)->Path:
+    "Check every weights file under `folder` (`*.safetensors`, `*.pt`) is complete; a `CheckpointError` names the first that is not."
+    folder = Path(folder)
+    for f in sorted(folder.rglob('*')): check_weights_file(f)
+    return folder

@@ -21,7 +21,7 @@ from diffusers.models.modeling_utils import ModelMixin
 from transformers import ResNetBackbone, ResNetConfig
 
 from .core import atomic_write, atomic_folder, show_grid
-from .training import CheckpointError, verify_checkpoint_files
+from .core import CheckpointError, verify_checkpoint_files
 from .thermal import colorize_materials
 from .data import frame_position
 from fastcore.basics import patch

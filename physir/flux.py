@@ -31,7 +31,7 @@ from safetensors.torch import load_file
 from fastcore.basics import patch
 from .core import atomic_write
 from .core import atomic_folder, resize_image, working_size
-from .training import load_tensors_file
+from .core import load_tensors_file
 
 # %% ../nbs/07_flux.ipynb #7cd11ddb
 def fit_size(height:int, width:int, multiple:int=16)->tuple[int,int]:

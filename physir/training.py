@@ -8,11 +8,11 @@ __all__ = ['CHECKPOINT_KINDS', 'KIND_NAMES', 'LOOP_DEFAULTS', 'CHECKPOINT_PREFIX
            'Callback', 'Trainer', 'ProgressCB', 'LogCB', 'BudgetCB', 'ValidateCB', 'CheckpointCB', 'DataConfig',
            'check_data_section', 'capture_rng_state', 'restore_rng_state', 'checkpoint_folder',
            'clean_checkpoint_folder', 'claim_checkpoint_dir', 'NonFiniteError', 'is_pretrained_model',
-           'model_weights_file', 'save_checkpoint', 'CheckpointError', 'checkpoint_kind', 'kind_of_records',
-           'expect_kind', 'checkpoint_name', 'list_checkpoints', 'find_checkpoint', 'OldLayoutError',
-           'old_format_error', 'read_checkpoint_state', 'load_tensors_file', 'verify_checkpoint_files',
-           'load_checkpoint', 'TrainLogger', 'NonFiniteGuard', 'make_accelerator', 'lr_factor', 'run_progress',
-           'main_process_value', 'runqueue_waits', 'StepRateMonitor', 'EpochSampler', 'SeededItems', 'BudgetBar']
+           'model_weights_file', 'save_checkpoint', 'checkpoint_kind', 'kind_of_records', 'expect_kind',
+           'checkpoint_name', 'list_checkpoints', 'find_checkpoint', 'OldLayoutError', 'old_format_error',
+           'read_checkpoint_state', 'load_checkpoint', 'TrainLogger', 'NonFiniteGuard', 'make_accelerator', 'lr_factor',
+           'run_progress', 'main_process_value', 'runqueue_waits', 'StepRateMonitor', 'EpochSampler', 'SeededItems',
+           'BudgetBar']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
 import json, os, re, random, shutil, sys, tempfile, time, math, csv, contextlib, zipfile, dataclasses, statistics
@@ -26,6 +26,7 @@ from fastcore.basics import patch
 from safetensors import safe_open
 from safetensors.torch import save_model, load_model
 from .core import atomic_write, atomic_folder, remove_folder, link_version, previous_version_path, current_umask, UserError, ConfigError, seed_everything, config_to_dict, flatten_dotted, LoopConfig
+from .core import CheckpointError, unreadable_file_error, load_tensors_file, verify_checkpoint_files   # weights files: below the models
 
 # %% ../nbs/05a_training.ipynb #4dcf1fa3
 CHECKPOINT_KINDS = ['decomposition', 'direct', 'flux_adapter', 'lgt']   # the kinds inference knows; a stage adds its own (`register_kind`)
@@ -428,9 +429,6 @@ def save_checkpoint(directory, models:dict, optimizer=None, scheduler=None, stat
     return Path(directory)
 
 # %% ../nbs/05a_training.ipynb #d13ce6d4
-class CheckpointError(UserError, ValueError):
-    "A checkpoint that is missing, unreadable (truncated, corrupt) or of another kind than the code reading it needs."
-
 def _read_json(path:Path):
     try: return json.loads(path.read_text())
     except Exception: return None
@@ -525,36 +523,9 @@ def read_checkpoint_state(folder)->dict:
 
 
 # %% ../nbs/05a_training.ipynb #b7a10004
-def _unreadable(f:Path, e:Exception)->CheckpointError:
-    first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-    return CheckpointError(f"{f}: cannot be read ({type(e).__name__}: {first}); the file is truncated or corrupt "
-                           f"(an interrupted copy?): use another checkpoint")
-
-def _check_complete(f:Path):
-    "A `CheckpointError` naming weights file `f` unless it is complete (a truncated or corrupt file fails here, cheaply)."
-    try:
-        if f.suffix == '.safetensors':
-            with safe_open(str(f), framework='pt') as h: h.keys()   # the header, checked against the file size
-        elif f.suffix == '.pt': zipfile.ZipFile(f).close()           # torch.save's zip: its directory sits at the end
-    except Exception as e: raise _unreadable(f, e) from None
-
-def load_tensors_file(f, model:nn.Module|None=None, strict:bool=True, device:str='cpu'):
-    "Load safetensors file `f` into `model` (or return its tensors); a truncated/corrupt file raises a `CheckpointError` naming it."
-    from safetensors.torch import load_file
-    f = Path(f); _check_complete(f)
-    if model is None: return load_file(str(f), device=device)
-    try: return load_model(model, str(f), strict=strict)
-    except RuntimeError as e: raise CheckpointError(f"{f}: its weights do not fit the model ({str(e).strip().splitlines()[0]})") from None
-
-def verify_checkpoint_files(folder)->Path:
-    "Check every weights file under `folder` (`*.safetensors`, `*.pt`) is complete; a `CheckpointError` names the first that is not."
-    folder = Path(folder)
-    for f in sorted(folder.rglob('*')): _check_complete(f)
-    return folder
-
 def _torch_load(f:Path):
     try: return torch.load(f, weights_only=True, map_location='cpu')
-    except Exception as e: raise _unreadable(f, e) from None
+    except Exception as e: raise unreadable_file_error(f, e) from None
 
 def load_checkpoint(directory, models:dict, optimizer=None, scheduler=None, strict:bool=True, restore_rng:bool=True,
                     kind:str|None=None)->dict:
