@@ -15,10 +15,10 @@ import torch
 from torch import nn
 import shutil
 from fastcore.script import call_parse
-from .core import ConfigError, load_config, flatten_dotted, atomic_folder, cli_errors
-from .training import (CheckpointError, OldLayoutError, CHECKPOINT_KINDS, CHECKPOINT_FORMAT, CHECKPOINT_PREFIX, BEST_NAMES, KIND_NAMES,
+from .core import ConfigError, load_config, flatten_dotted, atomic_folder, cli_errors, CheckpointError, load_tensors_file, verify_checkpoint_files
+from .training import (OldLayoutError, CHECKPOINT_KINDS, CHECKPOINT_FORMAT, CHECKPOINT_PREFIX, BEST_NAMES, KIND_NAMES,
                              checkpoint_folder, checkpoint_name, kind_of_records, find_checkpoint, list_checkpoints,
-                             read_checkpoint_state, old_format_error, load_tensors_file, verify_checkpoint_files)
+                             read_checkpoint_state, old_format_error)
 from .decomposition import DecompositionNet, DirectIRNet, STAGE1_NETS, STAGE1_CLASS_NAMES, WEIGHTS_NAME, load_stage1_net as load_net_folder
 from .lgt_unet import LGTConfig, LGTUNet, build_lgt_model
 

@@ -23,7 +23,8 @@ from safetensors.torch import load_file
 from .core import ConfigError, resolve_config, config_to_dict, atomic_write, show_grid, accepts_renamed, save_figure, LoopConfig, check_choices, config_cli
 from .data import PairedThermalDataset, collate_pairs
 from .decomposition import DecompositionNet
-from .training import Trainer, Callback, DataConfig, CheckpointError, find_checkpoint, read_checkpoint_state, expect_kind
+from .core import CheckpointError
+from .training import Trainer, Callback, DataConfig, find_checkpoint, read_checkpoint_state, expect_kind
 from .flux import (DecompositionGuidedFlux, GUIDANCE_MODES, IR_PROMPT, tiny_flux_fill, tiny_prompt_embeds,
                          load_flux_fill, encode_instruction_prompt, save_prompt_embeds, load_prompt_embeds, fit_tiny_vae,
                          flux_scheduler, require_extra, save_file_bytes)

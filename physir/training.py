@@ -15,7 +15,7 @@ __all__ = ['CHECKPOINT_KINDS', 'KIND_NAMES', 'LOOP_DEFAULTS', 'CHECKPOINT_PREFIX
            'BudgetBar']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
-import json, os, re, random, shutil, sys, tempfile, time, math, csv, contextlib, zipfile, dataclasses, statistics
+import json, os, re, random, shutil, sys, tempfile, time, math, csv, contextlib, dataclasses, statistics
 from pathlib import Path
 import numpy as np
 import torch
@@ -23,10 +23,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from safetensors import safe_open
-from safetensors.torch import save_model, load_model
+from safetensors.torch import save_model
 from .core import atomic_write, atomic_folder, remove_folder, link_version, previous_version_path, current_umask, UserError, ConfigError, seed_everything, config_to_dict, flatten_dotted, LoopConfig
-from .core import CheckpointError, unreadable_file_error, load_tensors_file, verify_checkpoint_files   # weights files: below the models
+from .core import CheckpointError, unreadable_file_error, load_tensors_file   # weights files: below the models
 
 # %% ../nbs/05a_training.ipynb #4dcf1fa3
 CHECKPOINT_KINDS = ['decomposition', 'direct', 'flux_adapter', 'lgt']   # the kinds inference knows; a stage adds its own (`register_kind`)
