@@ -224,12 +224,14 @@ def _fmt_row(name, s): return f"  {name:<26} {s['psnr']:>8.2f} {s['ssim']:>7.3f}
 # It sits before `main` because fastcore's call_parse runs `main` where it is defined.
 def part_flux(real:Path, work:Path, budget_s:float, stage1_budget_s:float, n_holdout:int=41, image_size:int=64,
               sampling_steps:int=20, vae_budget_s:float=60, batch_size:int=8, learning_rate:float=1e-3, seed:int=0,
-              backbone:str='resnet18', stage1_image_size:int=128, mixed_precision:str='no', eval_max_side:int=224)->dict:
+              backbone:str='resnet18', stage1_image_size:int=128, mixed_precision:str='no', eval_max_side:int=224,
+              init_strength:float=0.6, figures:Path|None=None)->dict:
     """The tiny FLUX-Fill (random weights, the whole transformer trained, guided by RoadScene's Stage-1 net) trained for
     `budget_s` CPU seconds on RoadScene's training pairs (centre squares at `image_size` px, latents cached), sampled on
     the held-out pairs at a short side of `image_size` (aspect kept) and scored at the IR's own size beside fusion and
     direct (the (b) runs of the same Stage-1 budget in `work`, trained here if absent) and the trivial baselines, with
-    the realism scores (SWD, HF ratio) of each set against the real held-out IR."""
+    the realism scores (SWD, HF ratio) of each set against the real held-out IR. Sampling starts from the Stage-1
+    estimate noised to `init_strength` (the demo's setting; 1: from pure noise)."""
     from physir.train_flux import FluxTrainConfig, FluxTrainer, load_flux_checkpoint
     from physir.generate import working_size
     options = dict(holdout=n_holdout)
@@ -249,7 +251,7 @@ def part_flux(real:Path, work:Path, budget_s:float, stage1_budget_s:float, n_hol
                           max_time_s=budget_s, time_clock='cpu', learning_rate=learning_rate, lr_schedule='cosine',
                           lr_warmup_steps=20, num_workers=0, mixed_precision='no', cpu=True, seed=seed, log_every=50,
                           val_every=10**6, save_every=10**6, num_vis_samples=2, num_inference_steps=sampling_steps,
-                          progress=False, overwrite=True, log_dir=str(work/'d_flux'/'logs'),
+                          init_strength=init_strength, progress=False, overwrite=True, log_dir=str(work/'d_flux'/'logs'),
                           checkpoint_dir=str(work/'d_flux'/'checkpoints'), vis_dir=str(work/'d_flux'/'vis'))
     cpu0 = time.process_time(); summary = FluxTrainer(cfg).fit(); cpu = time.process_time() - cpu0
     model = load_flux_checkpoint(summary['checkpoint']).eval()
@@ -264,10 +266,11 @@ def part_flux(real:Path, work:Path, budget_s:float, stage1_budget_s:float, n_hol
     rgbs, refs = [s['rgb'] for s in samples], [s['infrared'] for s in samples]
     preds = {name: [gen(rgb) for rgb in rgbs] for name, gen in gens.items()}
     scores = score_with_baselines(preds, refs, rgbs, train_mean_ir, verbose=False, realism=True, realism_size=image_size * 2)
+    if figures is not None: cross_figure(figures/f"flux_roadscene_{len(held_out)}.png", rgbs, refs, preds)
     print(f"\n(d) tiny FLUX-Fill on RoadScene: {summary['step']} steps of batch {batch_size} at {image_size} px (centre squares, "
           f"latents cached; VAE fitted for {vae_budget_s:.0f} s CPU) in a {budget_s:.0f} s CPU budget ({cpu:.0f} s CPU with the VAE fit "
           f"and the cache); sampled in "
-          f"{sampling_steps} steps at a short side of {image_size} px. Fusion/direct: {stage1_budget_s:.0f} s CPU each. "
+          f"{sampling_steps} steps at a short side of {image_size} px, starting from Stage 1's estimate noised to {init_strength:g}. Fusion/direct: {stage1_budget_s:.0f} s CPU each. "
           f"{len(held_out)} held-out pairs, scored at the IR's own size; SWD/HF ratio against the real held-out IR at a short side of {image_size * 2} px")
     print(f"  {'':<26} {'psnr dB':>8} {'ssim':>7} {'ρ vs IR':>7} {'SWD':>8} {'HF ratio':>8}")
     for name in FLOOR_BASELINES + ('row_ramp', 'fusion', 'direct', 'flux'):
@@ -300,7 +303,7 @@ def main(root:str=None,                # the real data (default: ../shared/real 
          whole_frame:float=0.25,       # (b)/(x): share of whole-frame training samples (physir.train_decomposition; measured, see 06)
          position:int=1,               # (b)/(x): 1: the nets read each pixel's frame row/column (measured, see 06); 0: not
          mix:bool=True,                # (x): also train fusion/direct on RoadScene + the first 14 VIFB pairs
-         figures:str=None,             # (x): write RGB | IR | generators PNGs per set here
+         figures:str=None,             # (x, d): write RGB | IR | generators PNGs per set here
          flux_budget_s:float=600,      # (d, only with `--parts d`): CPU seconds of tiny FLUX-Fill training on RoadScene (fusion/direct: budget_s)
         ):
     "Stage 1 and the direct baseline on real data, next to trivial baselines."
@@ -405,7 +408,7 @@ def main(root:str=None,                # the real data (default: ../shared/real 
         failed += x_failed
     if 'd' in parts:
         if not part_flux(real, work, flux_budget_s, budget_s, n_holdout, seed=seed, backbone=backbone,
-                         vae_budget_s=min(60.0, flux_budget_s / 4))['swd_floor']:   # the VAE fit: 60 s of CPU in a full run
+                         vae_budget_s=min(120.0, flux_budget_s / 4), figures=Path(figures) if figures else None)['swd_floor']:   # the VAE fit: 120 s of CPU in a full run, as the demo
             failed.append('flux SWD < fusion, direct')
     if not workdir: shutil.rmtree(work, ignore_errors=True)
     if failed: print(f"\n{len(failed)} floor(s) failed: {', '.join(failed)}")

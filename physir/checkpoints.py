@@ -128,7 +128,8 @@ def load_decomposition(path)->DecompositionNet:
 
 # %% ../nbs/05b_checkpoints.ipynb #bfeda2c4
 FLUX_MODEL_KEYS = ('guidance', 'freeze_decomposition', 'lora_rank', 'lora_alpha', 'guidance_every', 'encoder_width',
-                   'guidance_scale', 'masked_loss_only', 'guidance_token_dim', 'guidance_rank', 'train_transformer')
+                   'guidance_scale', 'masked_loss_only', 'guidance_token_dim', 'guidance_rank', 'train_transformer',
+                   'init_strength')
 
 def flux_model_from_parts(config:dict, transformer, vae, scheduler, net, pe, pooled):
     "A `DecompositionGuidedFlux` of its parts, set up by the `FLUX_MODEL_KEYS` of a FLUX training config (a key it lacks: the model's default)."

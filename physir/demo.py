@@ -42,9 +42,10 @@ class DemoPreset:
     stage1_lr:float = 1e-3
     flux_size:int = 64          # FLUX stage image size (each diptych half); predictions are resized to image_size
     flux_seconds:float = 270    # Stage 2 training budget (wall clock), after the VAE fit and the latent cache
-    flux_vae_seconds:float = 40 # CPU seconds fitting the tiny VAE to the training images (once; its latents are cached)
+    flux_vae_seconds:float = 120 # CPU seconds fitting the tiny VAE to the training images (once; its latents are cached)
     flux_lr:float = 1e-3        # Stage 2 learning rate (the whole tiny transformer trains: random weights, no LoRA)
     flux_sampling_steps:int = 20 # FluxFillPipeline steps per generated image
+    flux_init_strength:float = 0.6 # sampling starts from Stage 1's estimate noised to this level (1: from pure noise)
     stage3_seconds:float = 0    # Stage 3 (joint fine-tune of Stage 1 and the adapter) budget; 0 = no Stage 3
     lgt_seconds:float = 75      # LGT training budget (wall clock, checked after each epoch)
     lgt_downsample:int = 4      # PixelCodec: image size / latent size (128 px -> 32x32 latents, the reference's size)
@@ -230,6 +231,7 @@ def _flux_config(out_dir:Path, root:Path, decomposition_checkpoint, preset:DemoP
                 guidance='concat',   # the Stage-1 maps as extra input channels: best arm of bench/flux_ablation.py (3 seeds: ρ 0.565±0.006 vs cross-attention 0.261±0.080)
                 decomposition_checkpoint=str(decomposition_checkpoint), augment=False, cache_latents=True,
                 batch_size=8, num_epochs=10**6, max_time_s=preset.flux_seconds, learning_rate=preset.flux_lr,
+                init_strength=preset.flux_init_strength,
                 lr_schedule='cosine', lr_warmup_steps=20, num_workers=0, mixed_precision='no', seed=seed, log_every=5,
                 val_every=10**6, save_every=10**6, num_vis_samples=4, num_inference_steps=preset.flux_sampling_steps,
                 log_dir=str(_run_log_dir(out_dir, stage)), checkpoint_dir=str(out_dir/'checkpoints'/stage),
@@ -261,7 +263,8 @@ def stage_flux(out_dir, root, decomposition_checkpoint, preset:DemoPreset, seed:
             f"guidance '{cfg.guidance}'. The VAE was fitted for {preset.flux_vae_seconds:g} s of CPU time, then the VAE latents "
             f"and Stage-1 maps of the {preset.n_train} training scenes were cached; {summary['step']} steps of batch 8 at "
             f"{preset.flux_size} px in a {preset.flux_seconds:g} s budget (stage total {wall:.0f} s wall, {cpu:.0f} s CPU); "
-            f"sampled with FluxFillPipeline in {preset.flux_sampling_steps} steps. The strip shows two held-out scenes sampled "
+            f"sampled with FluxFillPipeline in {preset.flux_sampling_steps} steps, starting from Stage 1's estimate noised to "
+            f"{cfg.init_strength:g} (1 = from pure noise). The strip shows two held-out scenes sampled "
             f"before training and at {', '.join(str(s) for s, _ in strip.samples[1:])} steps. Checkpoint: {summary['checkpoint']}."
             + _load_note(summary))
     return (_flux_generator(summary['checkpoint'], preset, seed), Path(summary['checkpoint']),
@@ -301,9 +304,11 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
         'training.checkpoint_dir': str(out_dir/'checkpoints'/'lgt'), 'training.seed': seed, 'training.mixed_precision': 'no',
         'training.overwrite': True,   # a demo rerun into the same folder replaces its own earlier run
         'training.max_time_s': preset.lgt_seconds,   # the cosine anneals over the time budget
-        # short runs: a gray IR latent has a nearly constant self-similarity, so the style term needs more weight to move
-        # at all, and the null-style model (10 % of samples) is too weak for CFG to help yet (measured in 13_sampler)
-        'loss.w_style': 4.0, 'inference.num_steps': 10, 'inference.use_cfg': False})
+        # short runs (measured on this preset, 75 s; 12_train_lgt): 2 Euler steps per training ODE buy 2.5× the steps of 5,
+        # style weight 16 moves the output toward IR where 4 barely does, and Langevin noise (λ 0.1) on 32×32 latents only
+        # adds blotches; the null-style model (10 % of samples) is too weak for CFG to help yet (13_sampler)
+        'training.ode_integration_steps': 2, 'loss.w_style': 16.0, 'inference.num_steps': 10, 'inference.use_cfg': False,
+        'inference.temperature_lambda': 0.0})
     # the codec record makes the checkpoint usable on its own: `physir_generate --method lgt CHECKPOINT`
     pairs = _LatentPairs(zip(latents, style_ids), dict(codec.info(), target_size=preset.image_size), ['rgb', 'infrared'])
     trainer = LGTTrainer(cfg, pairs, progress=True)   # train_lgt's loop, keeping the fit summary (its load_warning)

@@ -12,7 +12,7 @@ __all__ = ['IR_PROMPT', 'FLUX_SCHEDULER_CONFIG', 'QUANTIZATIONS', 'LORA_TARGET_M
            'decomposition_channels', 'DecompositionEncoder', 'tile_diptych_tokens', 'pack_decomposition', 'projection',
            'DecompositionPassThroughProcessor', 'DecompositionAttnProcessor', 'install_decomposition_processors',
            'guidance_processors', 'ConcatEmbedder', 'widen_x_embedder', 'add_lora', 'DecompositionFluxFillPipeline',
-           'DecompositionGuidedFlux', 'flux_fill_on_meta']
+           'check_init_strength', 'DecompositionGuidedFlux', 'flux_fill_on_meta']
 
 # %% ../nbs/07_flux.ipynb #cbc3fdf5
 import math, json, os, contextlib, shutil, tempfile, functools, importlib, importlib.util, warnings
@@ -455,6 +455,12 @@ class DecompositionFluxFillPipeline(FluxFillPipeline):
 GUIDANCE_MODES = ('cross_attn', 'concat', 'none')
 
 # %% ../nbs/07_flux.ipynb #63678c90
+def check_init_strength(init_strength:float)->float:
+    "`init_strength` if it is in (0, 1], else a ValueError naming it."
+    if not 0 < init_strength <= 1:
+        raise ValueError(f"init_strength={init_strength}: expected a value in (0, 1] (1: sampling starts from pure noise)")
+    return float(init_strength)
+
 class DecompositionGuidedFlux(nn.Module):
     "FLUX.1-Fill + LoRA guided by a (frozen) Stage-1 decomposition: `training_loss(batch)`, `generate(rgb)`, adapter save/load."
     def __init__(self, transformer:FluxTransformer2DModel, vae:AutoencoderKL, decomposition_net:nn.Module,
@@ -469,6 +475,7 @@ class DecompositionGuidedFlux(nn.Module):
                  guidance_token_dim:int|None=None, # cross_attn: width of the decomposition tokens (None: the inner dim, 3072 for FLUX)
                  guidance_rank:int|None=None, # cross_attn: low-rank processor projections (None: full matrices)
                  guidance_scale:float=30.0, # FLUX-Fill-dev's distilled guidance, used in training and sampling
+                 init_strength:float=1.0, # sampling starts from the Stage-1 fusion estimate noised to this level (1: pure noise, FLUX-Fill's own start)
                  masked_loss_only:bool=False, logit_mean:float=0.0, logit_std:float=1.0):
         super().__init__()
         if guidance not in GUIDANCE_MODES: raise ValueError(f"guidance={guidance!r}: expected one of {GUIDANCE_MODES}")
@@ -477,6 +484,7 @@ class DecompositionGuidedFlux(nn.Module):
         self.register_buffer('prompt_embeds', prompt_embeds.detach().clone(), persistent=False)
         self.register_buffer('pooled_prompt_embeds', pooled_prompt_embeds.detach().clone(), persistent=False)
         self.guidance, self.guidance_scale, self.masked_loss_only = guidance, guidance_scale, masked_loss_only
+        self.init_strength = check_init_strength(init_strength)
         self.logit_mean, self.logit_std = logit_mean, logit_std
         self.vae_scale = vae_scale_factor(vae)
         self.multiple = 2 * self.vae_scale
@@ -681,9 +689,12 @@ def pipeline(self:DecompositionGuidedFlux, cls=DecompositionFluxFillPipeline, pr
 @torch.no_grad()
 def generate(self:DecompositionGuidedFlux, rgb:torch.Tensor, # [B,3,H,W] in [0,1], any size
              num_inference_steps:int=28, guidance_scale:float|None=None, seed:int=0,
-             return_diptych:bool=False, progress:bool=False)->torch.Tensor:
+             return_diptych:bool=False, progress:bool=False,
+             init_strength:float|None=None, # < 1: start from the Stage-1 fusion estimate noised to this level (SDEdit); None: the model's
+            )->torch.Tensor:
     "Infrared `[B,1,H,W]` in [0,1], the size of `rgb`, sampled by `FluxFillPipeline`."
     _check_batch(rgb, 'rgb', (3,))
+    strength = check_init_strength(self.init_strength if init_strength is None else init_strength)
     was_training = self.training; self.eval()
     try:
         B, size = rgb.shape[0], tuple(rgb.shape[-2:])
@@ -691,12 +702,14 @@ def generate(self:DecompositionGuidedFlux, rgb:torch.Tensor, # [B,3,H,W] in [0,1
         H, W = image.shape[-2:]
         prep = {'grid': (H // self.vae_scale // 2, W // self.vae_scale // 2), 'size': (H, W)}   # the pipeline encodes the rest
         if self.guidance != 'none': prep['maps'] = self.decompose(image[..., :W // 2])
+        if strength < 1:   # the right half starts as Stage 1's IR estimate; the mask keeps it out of the condition
+            image, _ = make_diptych(image[..., :W // 2], self.decomposition_net(image[..., :W // 2]).fusion.clamp(0, 1), self.multiple)
         jak, extra = self.guidance_inputs(prep)
         pipe = self.pipeline(progress=progress)
         pipe.decomposition_channels = extra
         device = self.prompt_embeds.device
         out = pipe(image=image, mask_image=mask, height=prep['size'][0], width=prep['size'][1],
-                   num_inference_steps=num_inference_steps,
+                   num_inference_steps=num_inference_steps, strength=strength,
                    guidance_scale=self.guidance_scale if guidance_scale is None else guidance_scale,
                    generator=torch.Generator(device).manual_seed(seed),
                    prompt_embeds=self.prompt_embeds.expand(B, -1, -1), pooled_prompt_embeds=self.pooled_prompt_embeds.expand(B, -1),

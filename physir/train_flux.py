@@ -68,6 +68,7 @@ class FluxTrainConfig(LoopConfig, DataConfig):
     freeze_decomposition: bool = True      # False = Stage 3 (joint fine-tuning)
     init_adapter: str|None = None          # start from a Stage-2 checkpoint's adapter (Stage 3)
     guidance_scale: float = 30.0           # FLUX-Fill-dev's distilled guidance value, in training and sampling
+    init_strength: float = 1.0             # sampling (validation, generation) starts from the Stage-1 fusion estimate noised to this level; 1 = pure noise
     masked_loss_only: bool = False         # loss on the infrared half only
     # optimisation beyond the loop's
     learning_rate: float = 1e-5
@@ -104,6 +105,7 @@ def check_flux_config(cfg:FluxTrainConfig):
         if getattr(cfg, k) < 1: raise ConfigError(f"config key '{k}': must be >= 1, got {getattr(cfg, k)}")
     for k in ('guidance_token_dim', 'guidance_rank'):
         if getattr(cfg, k) is not None and getattr(cfg, k) < 1: raise ConfigError(f"config key '{k}': must be >= 1 or null, got {getattr(cfg, k)}")
+    if not 0 < cfg.init_strength <= 1: raise ConfigError(f"config key 'init_strength': must be in (0, 1], got {cfg.init_strength}")
     for k in ('learning_rate', 'decomposition_learning_rate'):
         if getattr(cfg, k) <= 0: raise ConfigError(f"config key '{k}': must be > 0, got {getattr(cfg, k)}")
 
