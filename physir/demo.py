@@ -41,8 +41,8 @@ class DemoPreset:
     stage1_seconds:float = 135  # Stage 1 training budget (wall clock); the direct baseline gets the same
     stage1_lr:float = 1e-3
     flux_size:int = 64          # FLUX stage image size (each diptych half); predictions are resized to image_size
-    flux_seconds:float = 270    # Stage 2 training budget (wall clock), after the VAE fit and the latent cache
-    flux_vae_seconds:float = 120 # CPU seconds fitting the tiny VAE to the training images (once; its latents are cached)
+    flux_seconds:float = 200    # Stage 2 training budget (wall clock), after the VAE fit and the latent cache
+    flux_vae_seconds:float = 360 # CPU seconds fitting the tiny VAE to the training images (once; its latents are cached): the VAE is the realism ceiling
     flux_lr:float = 1e-3        # Stage 2 learning rate (the whole tiny transformer trains: random weights, no LoRA)
     flux_sampling_steps:int = 20 # FluxFillPipeline steps per generated image
     flux_init_strength:float = 0.6 # sampling starts from Stage 1's estimate noised to this level (1: from pure noise)
@@ -55,7 +55,7 @@ DEMO_PRESETS = {
                          flux_vae_seconds=2, flux_sampling_steps=2, lgt_seconds=3),
     'small':  DemoPreset(),
     'medium': DemoPreset(n_train=256, n_val=32, image_size=128, n_preview=6, stage1_seconds=600, flux_seconds=900,
-                         flux_vae_seconds=120, flux_sampling_steps=28, stage3_seconds=300, lgt_seconds=600),
+                         flux_vae_seconds=600, flux_sampling_steps=28, stage3_seconds=300, lgt_seconds=600),
 }
 
 # %% ../nbs/17_demo.ipynb #3f93c664
@@ -320,8 +320,9 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
     plot_curves({k: (steps, [h[k] for h in history]) for k in keys}, out_dir/'curves_lgt.png', 'LGT free energy')
     text = (f"LGTUNet ({sum(p.numel() for p in trainer.unwrapped.parameters()) / 1e6:.2f} M parameters) on {latents.shape[-1]}×"
             f"{latents.shape[-1]} pixel latents, {trainer.step} steps ({trainer.epoch} epochs) in ≤ {preset.lgt_seconds:.0f} s; "
-            f"sampling: {cfg.inference.num_steps} steps, λ = {cfg.inference.temperature_lambda} after t = "
-            f"{cfg.inference.temperature_threshold}, {f'CFG scale {cfg.inference.cfg_scale:g}' if cfg.inference.use_cfg else 'no CFG'}, "
+            f"sampling: {cfg.inference.num_steps} steps, "
+            + (f"Langevin λ = {cfg.inference.temperature_lambda:g} after t = {cfg.inference.temperature_threshold:g}, " if cfg.inference.temperature_lambda else 'no Langevin noise, ')
+            + f"{f'CFG scale {cfg.inference.cfg_scale:g}' if cfg.inference.use_cfg else 'no CFG'}, "
             f"style weight {cfg.loss.w_style:g}. Checkpoint: {trainer.last_saved}." + _load_note(summary))
     return generate, ReportSection('LGT: latent geometric thermodynamics', text, ['curves_lgt.png']), summary
 
