@@ -305,6 +305,7 @@ def main(root:str=None,                # the real data (default: ../shared/real 
          mix:bool=True,                # (x): also train fusion/direct on RoadScene + the first 14 VIFB pairs
          figures:str=None,             # (x, d): write RGB | IR | generators PNGs per set here
          flux_budget_s:float=600,      # (d, only with `--parts d`): CPU seconds of tiny FLUX-Fill training on RoadScene (fusion/direct: budget_s)
+         flux_vae_s:float=360,         # (d): CPU seconds fitting its tiny VAE first (the demo's; the VAE is the realism ceiling)
         ):
     "Stage 1 and the direct baseline on real data, next to trivial baselines."
     real = Path(root) if root else Path(__file__).resolve().parents[2]/'shared'/'real'
@@ -408,7 +409,7 @@ def main(root:str=None,                # the real data (default: ../shared/real 
         failed += x_failed
     if 'd' in parts:
         if not part_flux(real, work, flux_budget_s, budget_s, n_holdout, seed=seed, backbone=backbone,
-                         vae_budget_s=min(120.0, flux_budget_s / 4), figures=Path(figures) if figures else None)['swd_floor']:   # the VAE fit: 120 s of CPU in a full run, as the demo
+                         vae_budget_s=flux_vae_s, figures=Path(figures) if figures else None)['swd_floor']:
             failed.append('flux SWD < fusion, direct')
     if not workdir: shutil.rmtree(work, ignore_errors=True)
     if failed: print(f"\n{len(failed)} floor(s) failed: {', '.join(failed)}")
