@@ -701,9 +701,12 @@ def generate(self:DecompositionGuidedFlux, rgb:torch.Tensor, # [B,3,H,W] in [0,1
         image, mask = make_diptych(rgb, None, self.multiple)
         H, W = image.shape[-2:]
         prep = {'grid': (H // self.vae_scale // 2, W // self.vae_scale // 2), 'size': (H, W)}   # the pipeline encodes the rest
-        if self.guidance != 'none': prep['maps'] = self.decompose(image[..., :W // 2])
-        if strength < 1:   # the right half starts as Stage 1's IR estimate; the mask keeps it out of the condition
-            image, _ = make_diptych(image[..., :W // 2], self.decomposition_net(image[..., :W // 2]).fusion.clamp(0, 1), self.multiple)
+        left = image[..., :W // 2]
+        if self.guidance != 'none' or strength < 1:
+            stage1 = self.decomposition_net(left)   # one pass: its maps guide, its IR estimate is the start
+            if self.guidance != 'none': prep['maps'] = decomposition_maps(stage1)
+            # the right half starts as Stage 1's IR estimate; the mask keeps it out of the condition
+            if strength < 1: image, _ = make_diptych(left, stage1.fusion.clamp(0, 1), self.multiple)
         jak, extra = self.guidance_inputs(prep)
         pipe = self.pipeline(progress=progress)
         pipe.decomposition_channels = extra
