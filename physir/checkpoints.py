@@ -18,7 +18,7 @@ from fastcore.script import call_parse
 from .core import ConfigError, load_config, flatten_dotted, atomic_folder, cli_errors, CheckpointError, load_tensors_file, verify_checkpoint_files
 from .training import (OldLayoutError, CHECKPOINT_KINDS, CHECKPOINT_FORMAT, CHECKPOINT_PREFIX, BEST_NAMES, KIND_NAMES,
                              checkpoint_folder, checkpoint_name, kind_of_records, find_checkpoint, list_checkpoints,
-                             read_checkpoint_state, old_format_error)
+                             read_checkpoint_state, old_format_error, read_json_or_none)
 from .decomposition import DecompositionNet, DirectIRNet, STAGE1_NETS, STAGE1_CLASS_NAMES, WEIGHTS_NAME, load_stage1_net as load_net_folder
 from .lgt_unet import LGTConfig, LGTUNet, build_lgt_model
 
@@ -43,14 +43,10 @@ class CheckpointRecord:
     model_config:dict         # config.json (a Stage-1 net's architecture); {} if none
     geometry:dict|None=None   # the training geometry (frame size, crop, training size) if the run recorded one, else None
 
-def _json_or_none(path:Path):
-    try: return json.loads(path.read_text())
-    except Exception: return None
-
 def old_layout_error(folder:Path, kind:str, state, model_config)->OldLayoutError|None:
     "The one-line refusal of a checkpoint in a layout written before today's (state.json format < 3, a hand-written Stage-1 config.json); None if today's."
     if isinstance(state, dict) and (e := old_format_error(folder, state)) is not None: return e
-    stage1 = model_config if kind in ('decomposition', 'direct') else _json_or_none(folder/'decomposition'/'config.json') if kind == 'flux_adapter' else None
+    stage1 = model_config if kind in ('decomposition', 'direct') else read_json_or_none(folder/'decomposition'/'config.json') if kind == 'flux_adapter' else None
     if isinstance(stage1, dict) and stage1.get('_class_name') not in STAGE1_CLASS_NAMES:
         return OldLayoutError(f"{folder}: a Stage-1 net in an older layout (hand-written config.json, before checkpoint format "
                                f"{CHECKPOINT_FORMAT}); convert it once: physir_convert_checkpoint {folder} NEW")
@@ -62,7 +58,7 @@ def read_record(folder, complete:bool=True,
     "The `CheckpointRecord` of checkpoint `folder` (its state.json and config.json read once); None if it is none, or (`complete`) lacks what inference reads."
     folder = checkpoint_folder(folder)
     if not folder.is_dir(): return None
-    state, model_config = _json_or_none(folder/'state.json'), _json_or_none(folder/'config.json')
+    state, model_config = read_json_or_none(folder/'state.json'), read_json_or_none(folder/'config.json')
     found = kind_of_records(folder, state, model_config)
     if found is None: return None
     if kind is not None and found != kind:
@@ -221,7 +217,7 @@ def upgrade_state(state:dict, kind:str)->dict:
 
 def _stage1_net_of(folder:Path)->nn.Module:
     "The Stage-1 net of `folder` in either layout: today's (`save_pretrained`) or the hand-written config.json + model.safetensors."
-    config = _json_or_none(folder/'config.json')
+    config = read_json_or_none(folder/'config.json')
     if not isinstance(config, dict): raise CheckpointKindError(f"{folder/'config.json'}: missing or not JSON: not a Stage-1 net folder")
     if config.get('_class_name') in STAGE1_CLASS_NAMES: return load_net_folder(folder)
     config = {k: v for k, v in config.items() if k != 'pretrained'}   # the weights come from the file, not the Hub
@@ -232,7 +228,7 @@ def _stage1_net_of(folder:Path)->nn.Module:
 def convert_folder(src, dst)->str:
     "Write checkpoint folder `src` (any layout) as today's at `dst` (a new folder); returns its kind."
     src, dst = Path(src), Path(dst)
-    state, model_config = _json_or_none(src/'state.json'), _json_or_none(src/'config.json')
+    state, model_config = read_json_or_none(src/'state.json'), read_json_or_none(src/'config.json')
     kind = kind_of_records(src, state, model_config)
     if kind is None: raise CheckpointKindError(f"{src} is not a physir checkpoint (no state.json or config.json a physir trainer wrote)")
     dst.mkdir(parents=True)
@@ -257,7 +253,7 @@ def _run_checkpoints(run:Path)->list:
     found, names = [], set()
     for p in sorted(run.iterdir(), key=lambda q: (q.name not in BEST_NAMES, q.name)):
         if not p.is_dir() or p.name.startswith('.') or (p.name.startswith('best.v-') and (run/'best').is_symlink()): continue
-        state, config = _json_or_none(p/'state.json'), _json_or_none(p/'config.json')
+        state, config = read_json_or_none(p/'state.json'), read_json_or_none(p/'config.json')
         kind = kind_of_records(p, state, config)
         if kind is None or not isinstance(state, dict): continue
         name = 'best' if p.name in BEST_NAMES else checkpoint_name(state.get('step', state.get('global_step', 0)))
@@ -269,7 +265,7 @@ def convert_checkpoint(old, new)->list:
     old, new = Path(old), Path(new)
     if not old.is_dir(): raise CheckpointKindError(f"{old}: not a folder (give a checkpoint folder or a run folder)")
     if new.exists(): raise FileExistsError(f"{new} exists: give a new folder for the converted checkpoint")
-    if kind_of_records(old, _json_or_none(old/'state.json'), _json_or_none(old/'config.json')) is not None:
+    if kind_of_records(old, read_json_or_none(old/'state.json'), read_json_or_none(old/'config.json')) is not None:
         with atomic_folder(new) as tmp:
             shutil.rmtree(tmp); convert_folder(old, tmp)
         return [(old, new)]

@@ -8,11 +8,11 @@ __all__ = ['CHECKPOINT_KINDS', 'KIND_NAMES', 'LOOP_DEFAULTS', 'CHECKPOINT_PREFIX
            'Callback', 'Trainer', 'ProgressCB', 'LogCB', 'BudgetCB', 'ValidateCB', 'CheckpointCB', 'DataConfig',
            'check_data_section', 'capture_rng_state', 'restore_rng_state', 'checkpoint_folder',
            'clean_checkpoint_folder', 'claim_checkpoint_dir', 'NonFiniteError', 'is_pretrained_model',
-           'model_weights_file', 'save_checkpoint', 'checkpoint_kind', 'kind_of_records', 'expect_kind',
-           'checkpoint_name', 'list_checkpoints', 'find_checkpoint', 'OldLayoutError', 'old_format_error',
-           'read_checkpoint_state', 'load_checkpoint', 'TrainLogger', 'NonFiniteGuard', 'make_accelerator', 'lr_factor',
-           'run_progress', 'main_process_value', 'runqueue_waits', 'StepRateMonitor', 'EpochSampler', 'SeededItems',
-           'BudgetBar']
+           'model_weights_file', 'save_checkpoint', 'read_json_or_none', 'checkpoint_kind', 'kind_of_records',
+           'expect_kind', 'checkpoint_name', 'list_checkpoints', 'find_checkpoint', 'OldLayoutError',
+           'old_format_error', 'read_checkpoint_state', 'load_checkpoint', 'TrainLogger', 'NonFiniteGuard',
+           'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value', 'runqueue_waits', 'StepRateMonitor',
+           'EpochSampler', 'SeededItems', 'BudgetBar']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
 import json, os, re, random, shutil, sys, tempfile, time, math, csv, contextlib, dataclasses, statistics
@@ -428,7 +428,8 @@ def save_checkpoint(directory, models:dict, optimizer=None, scheduler=None, stat
     return Path(directory)
 
 # %% ../nbs/05a_training.ipynb #d13ce6d4
-def _read_json(path:Path):
+def read_json_or_none(path:Path):
+    "The JSON record in `path`, or None when it is missing or unreadable: for sniffing a folder's layout, not for a file the user named."
     try: return json.loads(path.read_text())
     except Exception: return None
 
@@ -436,7 +437,7 @@ def checkpoint_kind(path)->str|None:
     "Kind of checkpoint folder `path` (one of `CHECKPOINT_KINDS`), None if it is not one; older folders are recognised by their config keys."
     path = checkpoint_folder(path)
     if not path.is_dir(): return None
-    return kind_of_records(path, _read_json(path/'state.json'), _read_json(path/'config.json'))
+    return kind_of_records(path, read_json_or_none(path/'state.json'), read_json_or_none(path/'config.json'))
 
 def kind_of_records(path:Path, state, config)->str|None:
     "`checkpoint_kind` of folder `path` from its already-read `state.json` and `config.json` (None where a file is missing or not JSON)."
@@ -473,7 +474,7 @@ def _folder_step(p:Path)->int|None:
     "The step a checkpoint folder was written at: from its name, else from its state.json (legacy folders), None if neither."
     if p.name.startswith(CHECKPOINT_PREFIX) and p.name[len(CHECKPOINT_PREFIX):].isdigit(): return int(p.name[len(CHECKPOINT_PREFIX):])
     if not _LEGACY_RUN_FOLDER.fullmatch(p.name): return None
-    state = _read_json(p/'state.json')
+    state = read_json_or_none(p/'state.json')
     if not isinstance(state, dict): return None
     return int(state.get('global_step', state.get('step', 0)))   # LGT's epoch_* folders counted steps as global_step
 
@@ -515,7 +516,7 @@ def read_checkpoint_state(folder)->dict:
     folder = checkpoint_folder(folder)
     if not (folder/'state.json').is_file():
         raise CheckpointError(f"{folder} is not a physir checkpoint (no state.json); expected a folder written by a physir trainer")
-    state = _read_json(folder/'state.json')
+    state = read_json_or_none(folder/'state.json')
     if not isinstance(state, dict): raise CheckpointError(f"{folder/'state.json'}: not valid JSON (truncated?)")
     if (e := old_format_error(folder, state)) is not None: raise e
     return state
@@ -542,7 +543,7 @@ def load_checkpoint(directory, models:dict, optimizer=None, scheduler=None, stri
         optimizer.load_state_dict(_torch_load(f))
     if scheduler is not None and (directory/'scheduler.pt').exists(): scheduler.load_state_dict(_torch_load(directory/'scheduler.pt'))
     if restore_rng and (directory/'rng.json').exists():
-        rng = _read_json(directory/'rng.json')
+        rng = read_json_or_none(directory/'rng.json')
         if not isinstance(rng, dict): raise CheckpointError(f"{directory/'rng.json'}: not valid JSON (truncated?)")
         restore_rng_state(rng)
     return state
