@@ -186,6 +186,8 @@ def lgt_config(record:CheckpointRecord)->LGTConfig:
 
 def _lgt_config(config:dict, folder)->LGTConfig:
     if not config: raise ConfigError(f"{folder}/state.json has no 'config': not written by train_lgt")
+    model = config.get('model') if isinstance(config.get('model'), dict) else {}
+    config = {**config, 'model': {'padding_mode': 'zeros', **model}}   # saved before the setting: its convolutions padded with zeros
     with warnings.catch_warnings():   # an older checkpoint's config has older key names: read as the new ones, nothing to act on
         warnings.simplefilter('ignore', FutureWarning)
         return load_config(LGTConfig, overrides=flatten_dotted(config))

@@ -323,7 +323,8 @@ def stage_lgt(out_dir, root, preset:DemoPreset, seed:int=0):
             f"sampling: {cfg.inference.num_steps} steps, "
             + (f"Langevin λ = {cfg.inference.temperature_lambda:g} after t = {cfg.inference.temperature_threshold:g}, " if cfg.inference.temperature_lambda else 'no Langevin noise, ')
             + f"{f'CFG scale {cfg.inference.cfg_scale:g}' if cfg.inference.use_cfg else 'no CFG'}, "
-            f"style weight {cfg.loss.w_style:g}. Checkpoint: {trainer.last_saved}." + _load_note(summary))
+            f"style weight {cfg.loss.w_style:g}, convolutions padded by {cfg.model.padding_mode!r} (zeros draw a frame, 12_train_lgt). "
+            f"Checkpoint: {trainer.last_saved}." + _load_note(summary))
     return generate, ReportSection('LGT: latent geometric thermodynamics', text, ['curves_lgt.png']), summary
 
 # %% ../nbs/17_demo.ipynb #33fdd3e5
