@@ -16,7 +16,9 @@ Runs only when the real-data folder exists (see its README.md: `roadscene/` in t
 (b) Stage 1 (fusion) and the direct baseline (`method='direct'`: same backbone and decoder, RGB → IR, L1 + SSIM),
     each trained from the same seed for `budget_s` of CPU time on RoadScene's pairs (`crop_LR_visible/` with
     `cropinfrared/`, registered and of equal size) split by sorted stem, the last `n_holdout` held out. Training
-    reads random square crops over the whole frame (side 0.71–1 × the short side, flips) resized to `image_size`;
+    reads random square crops over the whole frame (side 0.71–1 × the short side, flips) resized to `image_size`, a
+    `whole_frame` share of whole frames, each pixel's frame row/column (`position`) and a coarse-layout loss term
+    (`lambda_layout`, `physir.losses.layout_loss`): the measured settings of 06; `--reuse` takes only runs trained with them;
     held-out frames go through `physir.generate.IRGenerator` (the `physir_generate` path) at a working long side
     of `eval_max_side` (aspect kept) and come back at the IR's own size, where they are scored: PSNR and SSIM
     (data range 1) and per-image ρ against the real IR, next to the trivial baselines (a constant image at the
@@ -79,8 +81,8 @@ def train(method:str, train_dir:Path, work:Path, budget_s:float, image_size:int,
     summary = trainer.fit()
     return trainer.model.eval(), summary, time.process_time() - cpu0
 
-def finished_run(work:Path, budget_s:float):
-    "A finished `train` run in `work` (its newest checkpoint used the whole CPU budget) as `train` returns it, or None."
+def finished_run(work:Path, budget_s:float, **settings):
+    "A finished `train` run in `work` (its newest checkpoint used the whole CPU budget, trained with `settings`: `DecompTrainConfig` fields) as `train` returns it, or None."
     import json
     from physir.decomposition import load_stage1_net
     from physir.training import find_checkpoint
@@ -89,6 +91,8 @@ def finished_run(work:Path, budget_s:float):
     state = json.loads((ckpt/'state.json').read_text())
     if state['config'].get('time_clock') != 'cpu' or state['config'].get('max_time_s') != budget_s or state['budget_used_s'] < budget_s:
         return None
+    defaults = DecompTrainConfig.__dataclass_fields__
+    if any(state['config'].get(k, defaults[k].default) != v for k, v in settings.items()): return None   # trained otherwise
     summary = dict(step=state['step'], seconds=None, nonfinite_skipped=state['nonfinite_skipped'])
     return load_stage1_net(ckpt).eval(), summary, state['budget_used_s'], ckpt
 
@@ -302,6 +306,7 @@ def main(root:str=None,                # the real data (default: ../shared/real 
          workdir:str=None,             # keep checkpoints/logs here (default: a temporary folder, removed)
          whole_frame:float=0.25,       # (b)/(x): share of whole-frame training samples (physir.train_decomposition; measured, see 06)
          position:int=1,               # (b)/(x): 1: the nets read each pixel's frame row/column (measured, see 06); 0: not
+         lambda_layout:float=1.0,      # (b)/(x): weight of the coarse-layout loss term (physir.losses.layout_loss; measured, see 06)
          mix:bool=True,                # (x): also train fusion/direct on RoadScene + the first 14 VIFB pairs
          figures:str=None,             # (x, d): write RGB | IR | generators PNGs per set here
          flux_budget_s:float=600,      # (d, only with `--parts d`): CPU seconds of tiny FLUX-Fill training on RoadScene (fusion/direct: budget_s)
@@ -312,6 +317,7 @@ def main(root:str=None,                # the real data (default: ../shared/real 
     if not real.is_dir():
         print(f"bench/real_data.py: no real data at {real} (pass --root); nothing to do"); return
     torch.set_num_threads(threads)
+    stage1_settings = dict(whole_frame=whole_frame, position=bool(position), lambda_layout=lambda_layout)   # (b)/(x) training beyond the library's defaults
     if mixed_precision is None: mixed_precision = 'bf16' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'no'
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix='physir_bench_real_'))
     print(f"physir real-data bench  (root {real}; {backbone}, batch {batch_size}, lr {learning_rate:g}, mixed precision "
@@ -342,11 +348,11 @@ def main(root:str=None,                # the real data (default: ../shared/real 
         trained = {}
         for method in ('fusion', 'direct'):
             if method not in methods.split(','): continue
-            done = finished_run(work/f'b_{method}', budget_s) if reuse else None
+            done = finished_run(work/f'b_{method}', budget_s, **stage1_settings) if reuse else None
             if done is not None: trained[method] = done; continue
             net, summary, cpu = train(method, real/'roadscene', work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
                                       backbone, seed, mixed_precision, format='roadscene', data_options=options,
-                                      whole_frame=whole_frame, position=bool(position))
+                                      **stage1_settings)
             trained[method] = (net, summary, cpu, Path(summary['checkpoint']))
         if set(trained) != {'fusion', 'direct'}:
             print(f"\n(b)/(c): trained {sorted(trained)} into {work}; score with both: --reuse --workdir {work}")
@@ -390,17 +396,17 @@ def main(root:str=None,                # the real data (default: ../shared/real 
         train_mean_ir = float(np.mean([load_pair(r)['infrared'].mean().item() for r in train_pairs]))
         runs = {}
         for method in methods.split(','):
-            done = finished_run(work/f'b_{method}', budget_s) if reuse else None
+            done = finished_run(work/f'b_{method}', budget_s, **stage1_settings) if reuse else None
             if done is None: done = (*train(method, real/'roadscene', work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
                                               backbone, seed, mixed_precision, format='roadscene', data_options=dict(holdout=n_holdout),
-                                              whole_frame=whole_frame, position=bool(position)),)
+                                              **stage1_settings),)
             runs[f"{method}: RoadScene"] = (method, work/f'b_{method}'/'checkpoints', ())
             if not mix: continue
             data = mix_training(real)
-            if (finished_run(work/f'x_mix_{method}', budget_s) if reuse else None) is None:
+            if (finished_run(work/f'x_mix_{method}', budget_s, **stage1_settings) if reuse else None) is None:
                 train(method, data.pop('train_dir'), work/f'x_mix_{method}', budget_s, image_size, batch_size, learning_rate, backbone,
                       seed, mixed_precision, format=data.pop('format'), data_options=data.pop('data_options'), **data,
-                      whole_frame=whole_frame, position=bool(position))
+                      **stage1_settings)
             runs[f"{method}: RoadScene + VIFB 14"] = (method, work/f'x_mix_{method}'/'checkpoints', MIX_NAMES)
         print(f"\n(x) cross-dataset: trained for {budget_s:g} s CPU each ({image_size} px samples), scored at the DEFAULT inference "
               f"settings (IRGenerator.from_checkpoint), at the IR's own size; PSNR-lm/SSIM-lm = level-matched (a per-image gain/offset "

@@ -22,7 +22,7 @@ from .training import Trainer, DataConfig
 from .data import collate_pairs
 from .decomposition import DecompositionNet, DirectIRNet, DirectOutput, BACKBONES, STAGE1_METHODS, decomposition_figure
 from .pseudo_labels import PseudoLabeler
-from .losses import DecompositionLoss, ssim
+from .losses import DecompositionLoss, ssim, layout_loss
 
 # %% ../nbs/06_train_decomposition.ipynb #cd1e66d2
 @accepts_renamed
@@ -56,6 +56,7 @@ class DecompTrainConfig(LoopConfig, DataConfig):
     lambda_context: float = 0.5
     lambda_fusion: float = 2.0          # the fusion (IR reconstruction) term matters most
     structure_weight: float = 1.0       # per-image normalised L1 inside the intensity term (`physir.losses.normalised_l1`)
+    lambda_layout: float = 0.0          # the IR estimate's coarse layout against the IR image (`physir.losses.layout_loss`, 8 px cells; measured below)
     # optimisation beyond the loop's
     learning_rate: float = 1e-4         # peak; linear warm-up, then cosine down to lr_final (over steps or the time budget)
     weight_decay: float = 1e-5
@@ -71,6 +72,7 @@ class DecompTrainConfig(LoopConfig, DataConfig):
             if getattr(self, k) < 1: raise ConfigError(f"config key '{k}': must be >= 1, got {getattr(self, k)}")
         if self.learning_rate <= 0: raise ConfigError(f"config key 'learning_rate': must be > 0, got {self.learning_rate}")
         if not 0 <= self.whole_frame <= 1: raise ConfigError(f"config key 'whole_frame': must be a share in [0, 1], got {self.whole_frame}")
+        if self.lambda_layout < 0: raise ConfigError(f"config key 'lambda_layout': must be >= 0, got {self.lambda_layout}")
 
 # %% ../nbs/06_train_decomposition.ipynb #107c8242
 def _fp32(out):
@@ -79,10 +81,13 @@ def _fp32(out):
 
 # %% ../nbs/06_train_decomposition.ipynb #3e316cb2
 class DirectLoss(nn.Module):
-    "The direct baseline's loss: `fusion` = L1 + ssim_weight·(1 − SSIM) of the IR estimate against the IR image; `total` = lambda_fusion·fusion."
-    def __init__(self, lambda_fusion:float=2.0, ssim_weight:float=1.0, ssim_kernel_size:int=11, ssim_sigma:float=1.5):
+    "The direct baseline's loss: `fusion` = L1 + ssim_weight·(1 − SSIM) of the IR estimate against the IR image; `total` = lambda_fusion·fusion (+ lambda_layout·`layout`)."
+    def __init__(self, lambda_fusion:float=2.0, ssim_weight:float=1.0, ssim_kernel_size:int=11, ssim_sigma:float=1.5,
+                 lambda_layout:float=0.0, # weight of `layout_loss` (its own term, 'layout', when > 0), as in `DecompositionLoss`
+                 layout_pool:int=8):
         super().__init__()
         self.lambda_fusion, self.ssim_weight, self.ssim_kernel_size, self.ssim_sigma = lambda_fusion, ssim_weight, ssim_kernel_size, ssim_sigma
+        self.lambda_layout, self.layout_pool = lambda_layout, layout_pool
 
     def forward(self, output:DirectOutput, targets, # unused: the direct baseline has no pseudo-labels
                 infrared:torch.Tensor,              # [B,1,H,W] the IR image to reproduce
@@ -91,7 +96,11 @@ class DirectLoss(nn.Module):
             raise ValueError(f"DirectLoss: infrared has shape {tuple(infrared.shape)}, expected [B,1,H,W] = {tuple(output.ir.shape)}")
         ir, infrared = output.ir.float(), infrared.float()
         fusion = F.l1_loss(ir, infrared) + self.ssim_weight * (1 - ssim(ir, infrared, kernel_size=self.ssim_kernel_size, sigma=self.ssim_sigma))
-        return {'fusion': fusion, 'total': self.lambda_fusion * fusion}
+        terms = {'fusion': fusion, 'total': self.lambda_fusion * fusion}
+        if self.lambda_layout > 0:
+            terms['layout'] = layout_loss(ir, infrared, self.layout_pool)
+            terms['total'] = terms['total'] + self.lambda_layout * terms['layout']
+        return terms
 
 # %% ../nbs/06_train_decomposition.ipynb #71307583
 class DecompositionTrainer(Trainer):
@@ -148,9 +157,10 @@ def _make_net(self:DecompositionTrainer)->nn.Module:
 @patch
 def _make_loss(self:DecompositionTrainer)->nn.Module:
     cfg = self.cfg
-    if cfg.method == 'direct': return DirectLoss(lambda_fusion=cfg.lambda_fusion)
+    if cfg.method == 'direct': return DirectLoss(lambda_fusion=cfg.lambda_fusion, lambda_layout=cfg.lambda_layout)
     return DecompositionLoss(lambda_intensity=cfg.lambda_intensity, lambda_material=cfg.lambda_material,
-                             lambda_context=cfg.lambda_context, lambda_fusion=cfg.lambda_fusion, structure_weight=cfg.structure_weight)
+                             lambda_context=cfg.lambda_context, lambda_fusion=cfg.lambda_fusion, structure_weight=cfg.structure_weight,
+                             lambda_layout=cfg.lambda_layout)
 
 @patch
 def _make_val_loader(self:DecompositionTrainer):
