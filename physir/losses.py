@@ -39,7 +39,7 @@ def normalised_l1(pred:torch.Tensor,   # [B,C,H,W]
         raise ValueError(f"normalised_l1 expects two maps of one shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
     return (_normalise_per_image(pred.float(), eps) - _normalise_per_image(target.float(), eps)).abs().mean()
 
-# %% ../nbs/05_losses.ipynb #b34c9ede
+# %% ../nbs/05_losses.ipynb #d038ac89
 def layout_loss(pred:torch.Tensor,   # [B,C,H,W]
                 target:torch.Tensor, # [B,C,H,W]
                 pool:int=8,          # cell side (px): maps are average-pooled to ⌊H/pool⌋×⌊W/pool⌋ cells (at least 1×1)

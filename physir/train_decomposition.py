@@ -300,7 +300,7 @@ def decomp_config(config:str|None=None, set:list|None=None, **flags)->DecompTrai
     return resolve_config(DecompTrainConfig, config, flags, set)
 
 # %% ../nbs/06_train_decomposition.ipynb #97bade67
-@config_cli(DecompTrainConfig, ['train_data', 'val_data', 'format', 'ir_mapping', 'dataset_names', 'whole_frame', 'position',
+@config_cli(DecompTrainConfig, ['train_data', 'val_data', 'format', 'ir_mapping', 'dataset_names', 'whole_frame', 'position', 'lambda_layout',
                                 'batch_size', 'num_epochs', 'learning_rate', 'backbone', 'material_method', 'image_size',
                                 'max_steps', 'max_time_s', 'time_clock', 'cpu', 'num_workers', 'log_every', 'resume', 'overwrite',
                                 'checkpoint_dir', 'log_dir', 'vis_dir', 'mixed_precision', 'seed'])
