@@ -535,14 +535,18 @@ def check_loop_config(cfg:LoopConfig):
     for k in ('grad_clip', 'num_workers'): _bound(pre + k, getattr(cfg, k), getattr(cfg, k) >= 0, '>= 0')
 
 # %% ../nbs/00_core.ipynb #9fe8014e
+@functools.cache
+def _own_field_docs(c)->dict:
+    "The docments of the fields dataclass `c` declares itself; once per class: `docments` parses the whole module's source each call."
+    try: found = docments(c)
+    except Exception: return {}
+    return {k: v for k, v in found.items() if v and k != 'return' and k in c.__dict__.get('__annotations__', {})}
+
 def field_docs(cls)->dict:
     "The comment beside each field of dataclass `cls` (its docment), base classes' fields included."
     out = {}
     for c in reversed(cls.__mro__):
-        if c is object or not dataclasses.is_dataclass(c): continue
-        try: found = docments(c)
-        except Exception: continue
-        out.update({k: v for k, v in found.items() if v and k != 'return' and k in c.__dict__.get('__annotations__', {})})
+        if c is not object and dataclasses.is_dataclass(c): out.update(_own_field_docs(c))
     return out
 
 def _field(cls, path:str)->tuple:
