@@ -11,8 +11,8 @@ __all__ = ['CHECKPOINT_KINDS', 'KIND_NAMES', 'LOOP_DEFAULTS', 'CHECKPOINT_PREFIX
            'model_weights_file', 'save_checkpoint', 'read_json_or_none', 'checkpoint_kind', 'kind_of_records',
            'expect_kind', 'checkpoint_name', 'list_checkpoints', 'find_checkpoint', 'OldLayoutError',
            'old_format_error', 'read_checkpoint_state', 'load_checkpoint', 'TrainLogger', 'NonFiniteGuard',
-           'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value', 'runqueue_waits', 'StepRateMonitor',
-           'EpochSampler', 'SeededItems', 'BudgetBar']
+           'resolve_mixed_precision', 'make_accelerator', 'lr_factor', 'run_progress', 'main_process_value',
+           'runqueue_waits', 'StepRateMonitor', 'EpochSampler', 'SeededItems', 'BudgetBar']
 
 # %% ../nbs/05a_training.ipynb #c8f426e6
 import json, os, re, random, shutil, sys, tempfile, time, math, csv, contextlib, dataclasses, statistics
@@ -603,15 +603,24 @@ class NonFiniteGuard:
         return False
 
 # %% ../nbs/05a_training.ipynb #fdff7682
-def make_accelerator(mixed_precision:str='auto', cpu:bool=False, log_dir=None, gradient_accumulation_steps:int=1):
-    "An `accelerate.Accelerator` for physir trainers (one CPU, one GPU, or many processes under `accelerate launch`)."
-    from accelerate import Accelerator
+def resolve_mixed_precision(mixed_precision:str='auto', # 'auto', 'no', 'bf16' or 'fp16'
+                            gpu:bool=False)->str:       # training on a GPU
+    "The precision a run trains in: 'auto' → bf16/fp16 on a GPU, full precision ('no') on a CPU; fp16 on a CPU falls back to 'no'; each change or cost is printed."
     if mixed_precision not in ('auto', 'no', 'bf16', 'fp16'):
         raise ValueError(f"mixed_precision={mixed_precision!r}: expected 'auto', 'no', 'bf16' or 'fp16'")
-    gpu = torch.cuda.is_available() and not cpu
-    if mixed_precision == 'auto': mixed_precision = ('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if gpu else 'no'
+    if mixed_precision == 'auto': return ('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if gpu else 'no'
     if mixed_precision == 'fp16' and not gpu:
-        print("mixed_precision='fp16' needs a GPU; training in full precision"); mixed_precision = 'no'
+        print("mixed_precision='fp16' needs a GPU; training in full precision"); return 'no'
+    if mixed_precision == 'bf16' and not gpu and not torch.ops.mkldnn._is_mkldnn_bf16_supported():   # as asked, but say what it costs
+        print("mixed_precision='bf16' on a CPU without native bf16 (no AVX512-BF16/AMX): emulated, about 20x slower than "
+              "full precision (resnet18, 128 px: 16.9 s vs 0.84 s a step); 'auto' or 'no' trains in full precision")
+    return mixed_precision
+
+def make_accelerator(mixed_precision:str='auto', cpu:bool=False, log_dir=None, gradient_accumulation_steps:int=1):
+    "An `accelerate.Accelerator` for physir trainers (one CPU, one GPU, or many processes under `accelerate launch`), in `resolve_mixed_precision`'s precision."
+    from accelerate import Accelerator
+    gpu = torch.cuda.is_available() and not cpu
+    mixed_precision = resolve_mixed_precision(mixed_precision, gpu)
     return Accelerator(mixed_precision=mixed_precision, cpu=cpu, project_dir=None if log_dir is None else str(log_dir),
                        gradient_accumulation_steps=gradient_accumulation_steps)
 
