@@ -6,9 +6,9 @@
 __all__ = ['DECOMPOSITION_KEYS', 'RESIZE_MODES', 'SWD_NORMALISE', 'REALISM_KEYS', 'IMAGE_KEYS', 'BASELINES', 'BASELINE_LABELS',
            'ROW_RAMP_SPAN', 'LEVEL_MATCHED_NOTE', 'GT_SUFFIXES', 'psnr_per_image', 'psnr', 'ssim_per_image', 'ssim',
            'lpips_unavailable', 'lpips_per_image', 'lpips_score', 'fid_unavailable', 'fid_score', 'spearman_rho',
-           'image_rho', 'normalized_mutual_info', 'decomposition_image_scores', 'decomposition_scores',
-           'evaluate_decomposition', 'luminance_decomposition', 'evaluate_luminance_baseline', 'match_size',
-           'level_match', 'laplacian_pyramid', 'swd_realism', 'radial_power_spectrum', 'hf_power_ratio',
+           'image_rho', 'paired_difference', 'normalized_mutual_info', 'decomposition_image_scores',
+           'decomposition_scores', 'evaluate_decomposition', 'luminance_decomposition', 'evaluate_luminance_baseline',
+           'match_size', 'level_match', 'laplacian_pyramid', 'swd_realism', 'radial_power_spectrum', 'hf_power_ratio',
            'realism_scores', 'score_pair', 'ImageSetScorer', 'score_images', 'trivial_baselines',
            'score_with_baselines', 'format_score_table', 'load_temperature_map', 'evaluation_protocol', 'evaluate_dirs',
            'n_problems', 'format_report', 'save_report', 'save_per_image_csv', 'physir_evaluate']
@@ -200,6 +200,24 @@ def image_rho(pred, target)->float|None:
     if bool(target.min() == target.max()): return None
     if bool(pred.min() == pred.max()): return 0.0
     return spearman_rho(pred, target)
+
+# %% ../nbs/14_metrics.ipynb #1651da99
+def paired_difference(a, # per-image scores of method A (e.g. `image_rho`), image by image
+                      b, # method B's on the same images, same order
+                      confidence:float=0.95, n_resamples:int=9999, seed:int=0)->dict:
+    "Mean of a − b over the images scored by both, its bootstrap interval (`low`, `high`), the images A wins/loses and `n`."
+    from scipy.stats import bootstrap
+    a, b = (np.asarray([np.nan if v is None else v for v in x], dtype=float) for x in (a, b))
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"paired_difference: a and b must be per-image lists of one length, got shapes {a.shape} and {b.shape}")
+    d = (a - b)[np.isfinite(a) & np.isfinite(b)]
+    if len(d) < 2: raise ValueError(f"paired_difference: {len(d)} image(s) scored by both methods; need at least 2")
+    if np.allclose(d, d[0], rtol=0, atol=1e-12): low = high = float(d.mean())   # every image moves alike: nothing to resample
+    else:
+        ci = bootstrap((d,), np.mean, confidence_level=confidence, n_resamples=n_resamples, method='percentile',
+                       random_state=np.random.default_rng(seed)).confidence_interval
+        low, high = float(ci.low), float(ci.high)
+    return dict(mean=float(d.mean()), low=low, high=high, wins=int((d > 0).sum()), losses=int((d < 0).sum()), n=len(d))
 
 # %% ../nbs/14_metrics.ipynb #a74e2354
 def _entropy(counts:torch.Tensor, n:int)->float:
