@@ -18,7 +18,8 @@ Runs only when the real-data folder exists (see its README.md: `roadscene/` in t
     `cropinfrared/`, registered and of equal size) split by sorted stem, the last `n_holdout` held out. Training
     reads random square crops over the whole frame (side 0.71–1 × the short side, flips) resized to `image_size`, a
     `whole_frame` share of whole frames, each pixel's frame row/column (`position`) and a coarse-layout loss term
-    (`lambda_layout`, `physir.losses.layout_loss`): the measured settings of 06; `--reuse` takes only runs trained with them;
+    (`lambda_layout`, `physir.losses.layout_loss`; fusion only, as configs/pretrain_decomposition_outdoor.yaml says): the
+    measured settings of 06; `--reuse` takes only runs trained with them;
     held-out frames go through `physir.generate.IRGenerator` (the `physir_generate` path) at a working long side
     of `eval_max_side` (aspect kept) and come back at the IR's own size, where they are scored: PSNR and SSIM
     (data range 1) and per-image ρ against the real IR, next to the trivial baselines (a constant image at the
@@ -44,7 +45,7 @@ from fastcore.script import call_parse
 from physir.core import save_image, resize_image
 from physir.data import write_synthetic_dataset
 from physir.datasets import find_pairs, load_pair, read_radiometric
-from physir.metrics import image_rho, score_with_baselines
+from physir.metrics import image_rho, score_with_baselines, paired_difference, match_size
 from physir.pseudo_labels import luminance
 from physir.generate import IRGenerator, FusionBackend, DirectBackend, working_size, physir_generate
 from physir.train_decomposition import DecompTrainConfig, DecompositionTrainer
@@ -218,8 +219,10 @@ def part_x(real:Path, runs:dict, train_mean_ir:float, eval_max_side:int, figures
                 by_hand = table[f"{label} @{eval_max_side}"]['rho_ir']
                 ok = table[label]['rho_ir'] >= by_hand - 1e-9
                 if not ok: failed.append(f"{set_name}: {label} ρ default >= by hand")
+                diff = paired_difference(*([image_rho(match_size(p, r.shape[-2:]), r) for p, r in zip(preds[k], refs)] for k in (label, f"{label} @{eval_max_side}")))
                 print(f"  [{'PASS' if ok else 'FAIL'}] {label}: ρ at the default settings ≥ by hand at {eval_max_side} "
-                      f"({table[label]['rho_ir']:.3f} vs {by_hand:.3f})")
+                      f"({table[label]['rho_ir']:.3f} vs {by_hand:.3f}; per image {diff['mean']:+.3f}, 95% bootstrap "
+                      f"[{diff['low']:+.3f}, {diff['high']:+.3f}], default better on {diff['wins']} of {diff['n']})")
     return tables, failed
 
 def _fmt_row(name, s): return f"  {name:<26} {s['psnr']:>8.2f} {s['ssim']:>7.3f} {s['rho_ir']:>7.3f}"
@@ -306,7 +309,8 @@ def main(root:str=None,                # the real data (default: ../shared/real 
          workdir:str=None,             # keep checkpoints/logs here (default: a temporary folder, removed)
          whole_frame:float=0.25,       # (b)/(x): share of whole-frame training samples (physir.train_decomposition; measured, see 06)
          position:int=1,               # (b)/(x): 1: the nets read each pixel's frame row/column (measured, see 06); 0: not
-         lambda_layout:float=1.0,      # (b)/(x): weight of the coarse-layout loss term (physir.losses.layout_loss; measured in 06: helps fusion, not direct at 600 s)
+         lambda_layout:float=1.0,      # (b)/(x): fusion's weight of the coarse-layout loss term (physir.losses.layout_loss; measured in 06: helps fusion at 200 and 600 s)
+         lambda_layout_direct:float=0.0, # (b)/(x): the direct baseline's (06: it helped direct at 200 s, not at 600 s; the outdoor config says 0 for direct)
          mix:bool=True,                # (x): also train fusion/direct on RoadScene + the first 14 VIFB pairs
          figures:str=None,             # (x, d): write RGB | IR | generators PNGs per set here
          flux_budget_s:float=600,      # (d, only with `--parts d`): CPU seconds of tiny FLUX-Fill training on RoadScene (fusion/direct: budget_s)
@@ -317,7 +321,8 @@ def main(root:str=None,                # the real data (default: ../shared/real 
     if not real.is_dir():
         print(f"bench/real_data.py: no real data at {real} (pass --root); nothing to do"); return
     torch.set_num_threads(threads)
-    stage1_settings = dict(whole_frame=whole_frame, position=bool(position), lambda_layout=lambda_layout)   # (b)/(x) training beyond the library's defaults
+    layout_weight = dict(fusion=lambda_layout, direct=lambda_layout_direct)
+    def stage1_settings(method): return dict(whole_frame=whole_frame, position=bool(position), lambda_layout=layout_weight[method])   # (b)/(x) training beyond the library's defaults
     if mixed_precision is None: mixed_precision = 'bf16' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'no'
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix='physir_bench_real_'))
     print(f"physir real-data bench  (root {real}; {backbone}, batch {batch_size}, lr {learning_rate:g}, mixed precision "
@@ -348,11 +353,11 @@ def main(root:str=None,                # the real data (default: ../shared/real 
         trained = {}
         for method in ('fusion', 'direct'):
             if method not in methods.split(','): continue
-            done = finished_run(work/f'b_{method}', budget_s, **stage1_settings) if reuse else None
+            done = finished_run(work/f'b_{method}', budget_s, **stage1_settings(method)) if reuse else None
             if done is not None: trained[method] = done; continue
             net, summary, cpu = train(method, real/'roadscene', work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
                                       backbone, seed, mixed_precision, format='roadscene', data_options=options,
-                                      **stage1_settings)
+                                      **stage1_settings(method))
             trained[method] = (net, summary, cpu, Path(summary['checkpoint']))
         if set(trained) != {'fusion', 'direct'}:
             print(f"\n(b)/(c): trained {sorted(trained)} into {work}; score with both: --reuse --workdir {work}")
@@ -396,17 +401,17 @@ def main(root:str=None,                # the real data (default: ../shared/real 
         train_mean_ir = float(np.mean([load_pair(r)['infrared'].mean().item() for r in train_pairs]))
         runs = {}
         for method in methods.split(','):
-            done = finished_run(work/f'b_{method}', budget_s, **stage1_settings) if reuse else None
+            done = finished_run(work/f'b_{method}', budget_s, **stage1_settings(method)) if reuse else None
             if done is None: done = (*train(method, real/'roadscene', work/f'b_{method}', budget_s, image_size, batch_size, learning_rate,
                                               backbone, seed, mixed_precision, format='roadscene', data_options=dict(holdout=n_holdout),
-                                              **stage1_settings),)
+                                              **stage1_settings(method)),)
             runs[f"{method}: RoadScene"] = (method, work/f'b_{method}'/'checkpoints', ())
             if not mix: continue
             data = mix_training(real)
-            if (finished_run(work/f'x_mix_{method}', budget_s, **stage1_settings) if reuse else None) is None:
+            if (finished_run(work/f'x_mix_{method}', budget_s, **stage1_settings(method)) if reuse else None) is None:
                 train(method, data.pop('train_dir'), work/f'x_mix_{method}', budget_s, image_size, batch_size, learning_rate, backbone,
                       seed, mixed_precision, format=data.pop('format'), data_options=data.pop('data_options'), **data,
-                      **stage1_settings)
+                      **stage1_settings(method))
             runs[f"{method}: RoadScene + VIFB 14"] = (method, work/f'x_mix_{method}'/'checkpoints', MIX_NAMES)
         print(f"\n(x) cross-dataset: trained for {budget_s:g} s CPU each ({image_size} px samples), scored at the DEFAULT inference "
               f"settings (IRGenerator.from_checkpoint), at the IR's own size; PSNR-lm/SSIM-lm = level-matched (a per-image gain/offset "
