@@ -314,7 +314,7 @@ def main(root:str=None,                # the real data (default: ../shared/real 
          mix:bool=True,                # (x): also train fusion/direct on RoadScene + the first 14 VIFB pairs
          figures:str=None,             # (x, d): write RGB | IR | generators PNGs per set here
          flux_budget_s:float=600,      # (d, only with `--parts d`): CPU seconds of tiny FLUX-Fill training on RoadScene (fusion/direct: budget_s)
-         flux_vae_s:float=360,         # (d): CPU seconds fitting its tiny VAE first (the demo's; the VAE is the realism ceiling)
+         flux_vae_s:float=360,         # (d): CPU seconds fitting its tiny VAE first (the VAE is the realism ceiling; the small demo fits it for 240 s)
         ):
     "Stage 1 and the direct baseline on real data, next to trivial baselines."
     real = Path(root) if root else Path(__file__).resolve().parents[2]/'shared'/'real'

@@ -34,20 +34,22 @@ from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_p
 @dataclasses.dataclass
 class DemoPreset:
     "How big a demo run is: dataset size, image size (pixels) and the per-stage training budgets."
+    # the small preset's budgets keep a fresh clone's `make demo` (install ~170 s) under 15 min on a slow 2-core day:
+    # 13 min 39 s without the install at 135/200/360/75 s on 2026-12-08, cut by ~150 s here
     n_train:int = 96            # synthetic training scenes
     n_val:int = 16              # held-out scenes (all metrics are on these)
     image_size:int = 128        # scene size in pixels
     n_preview:int = 4           # held-out scenes shown in the report
-    stage1_seconds:float = 135  # Stage 1 training budget (wall clock); the direct baseline gets the same
+    stage1_seconds:float = 115  # Stage 1 training budget (wall clock); the direct baseline gets the same
     stage1_lr:float = 1e-3
     flux_size:int = 64          # FLUX stage image size (each diptych half); predictions are resized to image_size
-    flux_seconds:float = 200    # Stage 2 training budget (wall clock), after the VAE fit and the latent cache
-    flux_vae_seconds:float = 360 # CPU seconds fitting the tiny VAE to the training images (once; its latents are cached): the VAE is the realism ceiling
+    flux_seconds:float = 160    # Stage 2 training budget (wall clock), after the VAE fit and the latent cache
+    flux_vae_seconds:float = 240 # CPU seconds fitting the tiny VAE to the training images (once; its latents are cached): the VAE is the realism ceiling
     flux_lr:float = 1e-3        # Stage 2 learning rate (the whole tiny transformer trains: random weights, no LoRA)
     flux_sampling_steps:int = 20 # FluxFillPipeline steps per generated image
     flux_init_strength:float = 0.6 # sampling starts from Stage 1's estimate noised to this level (1: from pure noise)
     stage3_seconds:float = 0    # Stage 3 (joint fine-tune of Stage 1 and the adapter) budget; 0 = no Stage 3
-    lgt_seconds:float = 75      # LGT training budget (wall clock, checked after each epoch)
+    lgt_seconds:float = 60      # LGT training budget (wall clock, checked after each epoch)
     lgt_downsample:int = 4      # PixelCodec: image size / latent size (128 px -> 32x32 latents, the reference's size)
 
 DEMO_PRESETS = {
