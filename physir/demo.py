@@ -35,7 +35,7 @@ from .metrics import evaluate_decomposition, evaluate_luminance_baseline, psnr_p
 class DemoPreset:
     "How big a demo run is: dataset size, image size (pixels) and the per-stage training budgets."
     # the small preset's budgets keep a fresh clone's `make demo` (install ~170 s) under 15 min on a slow 2-core day:
-    # 13 min 39 s without the install at 135/200/360/75 s on 2026-12-08, cut by ~150 s here
+    # 13 min 39 s without the install at 135/200/360/75 s on 2026-12-08; 13 min 53 s with it at these
     n_train:int = 96            # synthetic training scenes
     n_val:int = 16              # held-out scenes (all metrics are on these)
     image_size:int = 128        # scene size in pixels

@@ -212,12 +212,9 @@ def paired_difference(a, # per-image scores of method A (e.g. `image_rho`), imag
         raise ValueError(f"paired_difference: a and b must be per-image lists of one length, got shapes {a.shape} and {b.shape}")
     d = (a - b)[np.isfinite(a) & np.isfinite(b)]
     if len(d) < 2: raise ValueError(f"paired_difference: {len(d)} image(s) scored by both methods; need at least 2")
-    if np.allclose(d, d[0], rtol=0, atol=1e-12): low = high = float(d.mean())   # every image moves alike: nothing to resample
-    else:
-        ci = bootstrap((d,), np.mean, confidence_level=confidence, n_resamples=n_resamples, method='percentile',
-                       random_state=np.random.default_rng(seed)).confidence_interval
-        low, high = float(ci.low), float(ci.high)
-    return dict(mean=float(d.mean()), low=low, high=high, wins=int((d > 0).sum()), losses=int((d < 0).sum()), n=len(d))
+    ci = bootstrap((d,), np.mean, confidence_level=confidence, n_resamples=n_resamples, method='percentile',
+                   random_state=np.random.default_rng(seed)).confidence_interval
+    return dict(mean=float(d.mean()), low=float(ci.low), high=float(ci.high), wins=int((d > 0).sum()), losses=int((d < 0).sum()), n=len(d))
 
 # %% ../nbs/14_metrics.ipynb #a74e2354
 def _entropy(counts:torch.Tensor, n:int)->float:
